@@ -1,0 +1,1 @@
+"""A simulated Kubernetes API server on loopback, faithful enough for kubectl and clients."""

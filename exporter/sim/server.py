@@ -1,0 +1,399 @@
+"""HTTP front of the simulated cluster: the Kubernetes REST API on loopback.
+
+Paths, verbs, query parameters, Status bodies and watch streams follow the
+real API server closely enough for kubectl and the official Python client.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+import yaml
+from aiohttp import web
+
+from exporter.sim import resources, tables
+from exporter.sim.cluster import Cluster, SimError, not_found
+from exporter.sim.faults import Fault, FaultError, Faults
+from exporter.sim.patch import SUPPORTED, PatchError, apply_patch
+from exporter.sim.resources import BY_PATH, ResourceType
+from exporter.sim.selectors import SelectorError
+from exporter.sim.watching import WatchStream, list_matcher
+
+JSON = "application/json"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What a request path names: a resource type, and maybe a namespace, name, subresource."""
+
+    rtype: ResourceType
+    namespace: str | None
+    name: str | None
+    subresource: str | None
+
+
+def parse_path(group: str, version: str, parts: list[str]) -> Target:
+    """Resolve the path segments after /api/v1 or /apis/<group>/<version>."""
+    namespace = None
+    if len(parts) >= 3 and parts[0] == "namespaces" and (group, version, parts[2]) in BY_PATH:
+        namespace, parts = parts[1], parts[2:]
+    if not parts or len(parts) > 3 or (group, version, parts[0]) not in BY_PATH:
+        raise SimError(404, "NotFound", "the server could not find the requested resource")
+    rtype = BY_PATH[(group, version, parts[0])]
+    name = parts[1] if len(parts) > 1 else None
+    sub = parts[2] if len(parts) > 2 else None
+    if sub is not None and sub not in rtype.subresources:
+        raise SimError(404, "NotFound", "the server could not find the requested resource")
+    return Target(rtype, namespace, name, sub)
+
+
+def status_body(code: int, reason: str, message: str, details: dict | None = None) -> dict:
+    """A metav1.Status failure body."""
+    body = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
+    }
+    if details:
+        body["details"] = details
+    return body
+
+
+def json_response(body: object, status: int = 200, headers: dict | None = None) -> web.Response:
+    """A JSON response encoded with orjson."""
+    return web.Response(body=orjson.dumps(body), status=status, content_type=JSON, headers=headers)
+
+
+def with_kind(rtype: ResourceType, obj: dict) -> dict:
+    """A stored object as served on its own: with apiVersion and kind."""
+    return {"apiVersion": rtype.api_version, "kind": rtype.kind, **obj}
+
+
+class SimServer:
+    """The simulated API server: a Cluster, its faults, and an aiohttp app on loopback."""
+
+    def __init__(
+        self, cluster: Cluster, *, token: str = "sim-token", bookmark_seconds: float = 5.0
+    ) -> None:
+        self.cluster = cluster
+        self.faults = Faults()
+        self.token = token
+        self.bookmark_seconds = bookmark_seconds
+        self.url = ""
+        self.app = web.Application(client_max_size=64 * 2**20)
+        self.app.router.add_route("*", "/api/{path:.*}", self._core)
+        self.app.router.add_route("*", "/apis/{path:.*}", self._groups)
+        self.app.router.add_get("/api", self._api_versions)
+        self.app.router.add_get("/apis", self._api_groups)
+        self.app.router.add_get("/version", self._version)
+        for path in ("/healthz", "/readyz", "/livez"):
+            self.app.router.add_get(path, self._ok)
+        self.app.router.add_post("/sim/faults", self._add_fault)
+        self.app.router.add_post("/sim/resync", self._resync)
+        self._runner: web.AppRunner | None = None
+
+    async def start(self, *, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Listen on host:port (0 picks a free port); returns the base URL."""
+        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=1)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        bound = self._runner.addresses[0]
+        self.url = f"http://{bound[0]}:{bound[1]}"
+        return self.url
+
+    async def stop(self) -> None:
+        """Close every connection, watch streams included."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def inject(self, fault: Fault) -> None:
+        """Queue a fault; stream faults wake the open watches so they act at once."""
+        if fault.kind == "expire-continue":
+            self.cluster.store.expire_continue_tokens()
+            return
+        self.faults.add(fault)
+        self.cluster.store.broadcast(fault)
+
+    def write_kubeconfig(self, path: Path, *, namespace: str = "default") -> Path:
+        """Write a kubeconfig that points kubectl and client libraries at this server."""
+        config = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "preferences": {},
+            "clusters": [{"name": "quotameter-sim", "cluster": {"server": self.url}}],
+            "users": [{"name": "sim-user", "user": {"token": self.token}}],
+            "contexts": [
+                {
+                    "name": "quotameter-sim",
+                    "context": {
+                        "cluster": "quotameter-sim",
+                        "user": "sim-user",
+                        "namespace": namespace,
+                    },
+                }
+            ],
+            "current-context": "quotameter-sim",
+        }
+        path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        return path
+
+    # -- discovery -------------------------------------------------------------------------
+
+    async def _ok(self, request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    async def _version(self, request: web.Request) -> web.Response:
+        return json_response(resources.SERVER_VERSION)
+
+    async def _api_versions(self, request: web.Request) -> web.Response:
+        return json_response(resources.core_versions(request.host))
+
+    async def _api_groups(self, request: web.Request) -> web.Response:
+        return json_response(resources.group_list())
+
+    # -- control endpoints -----------------------------------------------------------------
+
+    async def _add_fault(self, request: web.Request) -> web.Response:
+        try:
+            fault = Faults.from_json(await request.json(loads=orjson.loads))
+            self.inject(fault)
+        except (FaultError, orjson.JSONDecodeError) as e:
+            return json_response(status_body(400, "BadRequest", str(e)), 400)
+        return json_response({"queued": fault.kind}, 202)
+
+    async def _resync(self, request: web.Request) -> web.Response:
+        self.cluster.resync()
+        return json_response({"resourceVersion": str(self.cluster.store.rv)})
+
+    # -- the REST API ----------------------------------------------------------------------
+
+    async def _core(self, request: web.Request) -> web.StreamResponse:
+        parts = [p for p in request.match_info["path"].split("/") if p]
+        if parts[:1] != ["v1"]:
+            return json_response(
+                status_body(404, "NotFound", "the server could not find the requested resource"),
+                404,
+            )
+        return await self._serve(request, "", "v1", parts[1:])
+
+    async def _groups(self, request: web.Request) -> web.StreamResponse:
+        parts = [p for p in request.match_info["path"].split("/") if p]
+        if len(parts) == 1 and parts[0] in resources.GROUPS:
+            version = resources.GROUPS[parts[0]]
+            gv = {"groupVersion": f"{parts[0]}/{version}", "version": version}
+            return json_response(
+                {
+                    "kind": "APIGroup",
+                    "apiVersion": "v1",
+                    "name": parts[0],
+                    "versions": [gv],
+                    "preferredVersion": gv,
+                }
+            )
+        if len(parts) < 2 or resources.GROUPS.get(parts[0]) != parts[1]:
+            return json_response(
+                status_body(404, "NotFound", "the server could not find the requested resource"),
+                404,
+            )
+        return await self._serve(request, parts[0], parts[1], parts[2:])
+
+    async def _serve(
+        self, request: web.Request, group: str, version: str, parts: list[str]
+    ) -> web.StreamResponse:
+        if not self._authorized(request):
+            return json_response(status_body(401, "Unauthorized", "Unauthorized"), 401)
+        if not parts:
+            return json_response(resources.resource_list(group, version))
+        try:
+            target = parse_path(group, version, parts)
+            fault = self.faults.take(("http",), target.rtype.plural)
+            if fault is not None:
+                return _fault_response(fault)
+            return await self._dispatch(request, target)
+        except SimError as e:
+            return json_response(status_body(e.code, e.reason, e.message, e.details), e.code)
+        except (SelectorError, PatchError, FaultError) as e:
+            return json_response(status_body(400, "BadRequest", str(e)), 400)
+
+    def _authorized(self, request: web.Request) -> bool:
+        return not self.token or request.headers.get("Authorization") == f"Bearer {self.token}"
+
+    async def _dispatch(self, request: web.Request, target: Target) -> web.StreamResponse:
+        method = request.method
+        if method == "GET":
+            return await self._get(request, target)
+        if target.rtype.group == "metrics.k8s.io":
+            raise SimError(
+                405,
+                "MethodNotAllowed",
+                "the server does not allow this method on the requested resource",
+            )
+        if method == "POST" and target.name is None:
+            return self._write_response(self._create(await _read_body(request), target), 201)
+        if method == "PUT" and target.name is not None:
+            body = await _read_body(request)
+            obj = self.cluster.update(
+                target.rtype,
+                body,
+                namespace=target.namespace or "",
+                subresource=target.subresource or "",
+            )
+            return self._write_response(obj, 200)
+        if method == "PATCH" and target.name is not None:
+            return self._write_response(await self._patch(request, target), 200)
+        if method == "DELETE":
+            return self._delete(request, target)
+        raise SimError(
+            405,
+            "MethodNotAllowed",
+            "the server does not allow this method on the requested resource",
+        )
+
+    def _create(self, body: dict, target: Target) -> dict:
+        return self.cluster.create(target.rtype, body, namespace=target.namespace or "")
+
+    def _write_response(self, obj: dict, status: int) -> web.Response:
+        rtype = BY_PATH_BY_KIND[obj.get("kind", "")] if "kind" in obj else None
+        return json_response(obj if rtype is None else with_kind(rtype, obj), status)
+
+    async def _patch(self, request: web.Request, target: Target) -> dict:
+        content_type = request.content_type
+        if content_type not in SUPPORTED:
+            raise SimError(
+                415,
+                "UnsupportedMediaType",
+                f"the body of the request was in an unknown format - accepted "
+                f"media types include: {', '.join(SUPPORTED)}",
+            )
+        patch = orjson.loads(await request.read())
+        current = self.cluster.get(target.rtype, target.namespace or "", target.name or "")
+        merged = apply_patch(content_type, with_kind(target.rtype, current), patch)
+        merged.setdefault("metadata", {})["resourceVersion"] = current["metadata"][
+            "resourceVersion"
+        ]
+        return self.cluster.update(
+            target.rtype,
+            merged,
+            namespace=target.namespace or "",
+            subresource=target.subresource or "",
+        )
+
+    def _delete(self, request: web.Request, target: Target) -> web.Response:
+        if target.name is not None:
+            gone = self.cluster.delete(target.rtype, target.namespace or "", target.name)
+            return json_response(with_kind(target.rtype, gone))
+        match = list_matcher(target.rtype, request.query)
+        doomed = [
+            o
+            for o in self.cluster.store.iter(target.rtype, target.namespace)
+            if match is None or match(o)
+        ]
+        gone = [
+            self.cluster.delete(
+                target.rtype, o["metadata"].get("namespace", ""), o["metadata"]["name"]
+            )
+            for o in doomed
+        ]
+        return json_response(
+            {
+                "kind": target.rtype.list_kind,
+                "apiVersion": target.rtype.api_version,
+                "metadata": {},
+                "items": gone,
+            }
+        )
+
+    async def _get(self, request: web.Request, target: Target) -> web.StreamResponse:
+        query = request.query
+        table = tables.accepts_table(request.headers.get("Accept", ""))
+        if query.get("watch") in ("1", "true"):
+            if not target.rtype.watchable or target.name is not None:
+                raise SimError(
+                    405,
+                    "MethodNotAllowed",
+                    "the server does not allow this method on the requested resource",
+                )
+            stream = WatchStream(self, target.rtype, target.namespace, query, table=table)
+            return await stream.run(request)
+        if target.name is not None:
+            obj = self._get_one(target)
+            if table:
+                return json_response(
+                    tables.render_table(
+                        target.rtype.plural,
+                        [obj],
+                        list_meta={"resourceVersion": ""},
+                        include_object=query.get("includeObject", "Metadata"),
+                        now=_now(self.cluster),
+                        api_version=table,
+                    )
+                )
+            return json_response(with_kind(target.rtype, obj))
+        return self._list(target, query, table)
+
+    def _get_one(self, target: Target) -> dict:
+        if target.rtype.group == "metrics.k8s.io":
+            from exporter.sim.listing import metrics_items
+
+            items = metrics_items(self.cluster, target.rtype, target.namespace)
+            for item in items:
+                if item["metadata"]["name"] == target.name:
+                    return item
+            raise not_found(target.rtype, target.name or "")
+        return self.cluster.get(target.rtype, target.namespace or "", target.name or "")
+
+    def _list(self, target: Target, query, table: str | None) -> web.Response:
+        from exporter.sim.listing import list_body
+
+        body = list_body(self.cluster, target.rtype, target.namespace, query)
+        if table:
+            meta = body["metadata"]
+            body = tables.render_table(
+                target.rtype.plural,
+                body["items"],
+                list_meta=meta,
+                include_object=query.get("includeObject", "Metadata"),
+                now=_now(self.cluster),
+                api_version=table,
+            )
+        return json_response(body)
+
+
+BY_PATH_BY_KIND = {r.kind: r for r in resources.RESOURCES if r.group != "metrics.k8s.io"}
+
+
+def _fault_response(fault: Fault) -> web.Response:
+    headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else None
+    reasons = {429: "TooManyRequests", 500: "InternalError", 503: "ServiceUnavailable"}
+    reason = reasons.get(fault.status, "InternalError")
+    message = (
+        "Too many requests, please try again later."
+        if fault.status == 429
+        else 'an error on the server ("injected fault") has prevented the request from succeeding'
+    )
+    return json_response(status_body(fault.status, reason, message), fault.status, headers)
+
+
+async def _read_body(request: web.Request) -> dict:
+    raw = await request.read()
+    try:
+        body = orjson.loads(raw) if raw.lstrip()[:1] in (b"{", b"[") else yaml.safe_load(raw)
+    except (orjson.JSONDecodeError, yaml.YAMLError) as e:
+        raise SimError(400, "BadRequest", f"the body could not be decoded: {e}") from e
+    if not isinstance(body, dict):
+        raise SimError(400, "BadRequest", "the body must be a JSON object")
+    return body
+
+
+def _now(cluster: Cluster):
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(cluster.clock(), UTC)
