@@ -106,16 +106,24 @@ class Quantity:
     def __hash__(self) -> int:
         return hash(self.nanos)
 
-    def __lt__(self, other: Quantity) -> bool:
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Quantity):
+            return NotImplemented
         return self.nanos < other.nanos
 
-    def __le__(self, other: Quantity) -> bool:
+    def __le__(self, other: object) -> bool:
+        if not isinstance(other, Quantity):
+            return NotImplemented
         return self.nanos <= other.nanos
 
-    def __gt__(self, other: Quantity) -> bool:
+    def __gt__(self, other: object) -> bool:
+        if not isinstance(other, Quantity):
+            return NotImplemented
         return self.nanos > other.nanos
 
-    def __ge__(self, other: Quantity) -> bool:
+    def __ge__(self, other: object) -> bool:
+        if not isinstance(other, Quantity):
+            return NotImplemented
         return self.nanos >= other.nanos
 
     def __str__(self) -> str:

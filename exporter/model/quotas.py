@@ -20,15 +20,15 @@ COMPUTE_KEYS = frozenset({
     "cpu", "requests.cpu", "limits.cpu",
     "memory", "requests.memory", "limits.memory",
     "ephemeral-storage", "requests.ephemeral-storage", "limits.ephemeral-storage",
-})
+})  # fmt: skip
 POD_COUNT_KEY = "count/pods"
 POD_KEYS = COMPUTE_KEYS | {POD_COUNT_KEY}
 
 # A quota on one of these forces every container to state it. Kubernetes keeps this
 # coupling only for backward compatibility and never extended it to other resources.
-CONSTRAINED_KEYS = frozenset({
-    "cpu", "memory", "requests.cpu", "requests.memory", "limits.cpu", "limits.memory",
-})
+CONSTRAINED_KEYS = frozenset(
+    {"cpu", "memory", "requests.cpu", "requests.memory", "limits.cpu", "limits.memory"}
+)
 
 PVC_COUNT_KEY = "count/persistentvolumeclaims"
 STORAGE_CLASS_SUFFIX = ".storageclass.storage.k8s.io/"
@@ -206,6 +206,11 @@ def pod_tracks_key(key: str) -> bool:
     if key in POD_KEYS or key.startswith((_HUGEPAGES, _REQUESTS + _HUGEPAGES)):
         return True
     return key.startswith(_REQUESTS) and not _is_native(key)
+
+
+def is_compute_key(key: str) -> bool:
+    """Whether a quota key is charged by running pods only (everything but count/pods)."""
+    return key != POD_COUNT_KEY and pod_tracks_key(key)
 
 
 def pvc_storage_class(pvc: Mapping) -> str:

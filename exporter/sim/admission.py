@@ -26,6 +26,7 @@ from exporter.model.quotas import (
     scope_selectors,
     sum_usage,
 )
+from exporter.sim.apierrors import SimError
 from exporter.sim.resources import BY_KIND
 
 LIMIT_RANGER_ANNOTATION = "kubernetes.io/limit-ranger"
@@ -42,23 +43,34 @@ _LEGACY_COUNT_NAMES = {
 _MAX_MILLI_VALUE = (2**63 - 1) // 1000  # beyond this Go compares whole units, not milli
 
 
-class AdmissionError(Exception):
+class AdmissionError(SimError):
     """A request refused by admission, with the API Status fields the real server sends.
 
     Its attributes mirror the simulator's SimError (code, reason, message, details).
     """
 
-    def __init__(self, message: str, *, code: int = 403, reason: str = "Forbidden",
-                 details: dict | None = None) -> None:
-        super().__init__(message)
-        self.code, self.reason, self.message = code, reason, message
-        self.details = details or {}
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: int = 403,
+        reason: str = "Forbidden",
+        details: dict | None = None,
+    ) -> None:
+        super().__init__(code, reason, message, details=details or {})
 
     def status(self) -> dict:
         """The metav1.Status body for this refusal."""
-        return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                "message": self.message, "reason": self.reason, "details": self.details,
-                "code": self.code}
+        return {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": self.message,
+            "reason": self.reason,
+            "details": self.details,
+            "code": self.code,
+        }
 
 
 def _group_resource(kind: str, obj: Mapping) -> tuple[str, str]:
@@ -69,8 +81,11 @@ def _group_resource(kind: str, obj: Mapping) -> tuple[str, str]:
         return served.group, served.plural
     # apimachinery's UnsafeGuessKindToResource rule, for kinds the simulator does not serve.
     singular = kind.lower()
-    plural = singular[:-1] + "ies" if singular.endswith("y") else singular + (
-        "es" if singular.endswith("s") else "s")
+    plural = (
+        singular[:-1] + "ies"
+        if singular.endswith("y")
+        else singular + ("es" if singular.endswith("s") else "s")
+    )
     return api_version.rpartition("/")[0], plural
 
 
@@ -82,8 +97,9 @@ def forbidden(kind: str, obj: Mapping, reason_text: str) -> AdmissionError:
     name = meta.get("name") or meta.get("generateName") or "Unknown"
     qualified = f"{plural}.{group}" if group else plural
     details = {"name": name, "kind": plural, **({"group": group} if group else {})}
-    return AdmissionError(f"{qualified} {json.dumps(name)} is forbidden: {reason_text}",
-                          details=details)
+    return AdmissionError(
+        f"{qualified} {json.dumps(name)} is forbidden: {reason_text}", details=details
+    )
 
 
 def _aggregate(messages: list[str]) -> str:
@@ -94,10 +110,13 @@ def _aggregate(messages: list[str]) -> str:
 
 # -- LimitRanger: mutation -----------------------------------------------------------------
 
+
 def _containers(pod: Mapping) -> list[tuple[dict, str]]:
     spec = pod.get("spec") or {}
-    return [*((c, "container") for c in spec.get("containers") or ()),
-            *((c, "init container") for c in spec.get("initContainers") or ())]
+    return [
+        *((c, "container") for c in spec.get("containers") or ()),
+        *((c, "init container") for c in spec.get("initContainers") or ()),
+    ]
 
 
 def _items(limitrange: Mapping, limit_type: str) -> list[Mapping]:
@@ -151,14 +170,18 @@ def apply_limitrange_defaults(pod: dict, limitranges: Iterable[Mapping]) -> None
         container["resources"] = default_requests_from_limits(container)
     for limitrange in limitranges:
         requests, limits = container_defaults(limitrange)
-        notes = [note for container, label in _containers(pod)
-                 for note in _merge_container(container, label, requests, limits)]
+        notes = [
+            note
+            for container, label in _containers(pod)
+            for note in _merge_container(container, label, requests, limits)
+        ]
         if notes:
             annotations = pod.setdefault("metadata", {}).setdefault("annotations", {})
             annotations[LIMIT_RANGER_ANNOTATION] = "LimitRanger plugin set: " + "; ".join(notes)
 
 
 # -- LimitRanger: validation ---------------------------------------------------------------
+
 
 def _comparable(*values: Quantity) -> list[int]:
     """Go's requestLimitEnforcedValues: milli-units when all fit, else whole units (ceil)."""
@@ -168,8 +191,9 @@ def _comparable(*values: Quantity) -> list[int]:
     return units
 
 
-def _min_error(kind: str, name: str, enforced: Quantity, requests: Mapping,
-               limits: Mapping) -> str | None:
+def _min_error(
+    kind: str, name: str, enforced: Quantity, requests: Mapping, limits: Mapping
+) -> str | None:
     req, lim = requests.get(name), limits.get(name)
     req_v, lim_v, enf_v = _comparable(req or ZERO, lim or ZERO, enforced)
     if req is None:
@@ -181,8 +205,9 @@ def _min_error(kind: str, name: str, enforced: Quantity, requests: Mapping,
     return None
 
 
-def _max_error(kind: str, name: str, enforced: Quantity, requests: Mapping,
-               limits: Mapping) -> str | None:
+def _max_error(
+    kind: str, name: str, enforced: Quantity, requests: Mapping, limits: Mapping
+) -> str | None:
     req, lim = requests.get(name), limits.get(name)
     req_v, lim_v, enf_v = _comparable(req or ZERO, lim or ZERO, enforced)
     if lim is None:
@@ -194,8 +219,9 @@ def _max_error(kind: str, name: str, enforced: Quantity, requests: Mapping,
     return None
 
 
-def _max_request_error(kind: str, name: str, enforced: Quantity, requests: Mapping,
-                       _limits: Mapping) -> str | None:
+def _max_request_error(
+    kind: str, name: str, enforced: Quantity, requests: Mapping, _limits: Mapping
+) -> str | None:
     # PVCs: only spec.resources.requests is user input, so max applies to the request.
     req = requests.get(name)
     req_v, _, enf_v = _comparable(req or ZERO, ZERO, enforced)
@@ -206,8 +232,9 @@ def _max_request_error(kind: str, name: str, enforced: Quantity, requests: Mappi
     return None
 
 
-def _ratio_error(kind: str, name: str, enforced: Quantity, requests: Mapping,
-                 limits: Mapping) -> str | None:
+def _ratio_error(
+    kind: str, name: str, enforced: Quantity, requests: Mapping, limits: Mapping
+) -> str | None:
     req, lim = requests.get(name), limits.get(name)
     req_v, lim_v, _ = _comparable(req or ZERO, lim or ZERO, enforced)
     prefix = f"{name} max limit to request ratio per {kind} is {enforced}"
@@ -244,15 +271,20 @@ def _parsed(values: Mapping | None) -> dict[str, Quantity]:
 
 def _pod_limit_errors(limitrange: Mapping, pod: Mapping) -> list[str]:
     spec = pod.get("spec") or {}
-    # LimitRanger sums containers (sidecar-aware) but ignores overhead and pod-level resources.
-    bare = {k: v for k, v in spec.items() if k not in ("overhead", "resources")}
+    # LimitRanger's pod totals honour pod-level resources (the contract treats that feature
+    # as on) but, unlike quota, leave out spec.overhead.
+    bare = {k: v for k, v in spec.items() if k != "overhead"}
     errors = []
     for item in (limitrange.get("spec") or {}).get("limits") or ():
         if item.get("type") == "Container":
             for container, _ in _containers(pod):
                 resources = container.get("resources") or {}
-                errors += _check(item, _POD_CHECKS, _parsed(resources.get("requests")),
-                                 _parsed(resources.get("limits")))
+                errors += _check(
+                    item,
+                    _POD_CHECKS,
+                    _parsed(resources.get("requests")),
+                    _parsed(resources.get("limits")),
+                )
         elif item.get("type") == "Pod":
             errors += _check(item, _POD_CHECKS, pod_requests(bare), pod_limits(bare))
     return errors
@@ -282,6 +314,7 @@ def validate_limitranges(kind: str, obj: Mapping, limitranges: Iterable[Mapping]
 
 # -- ResourceQuota: what an object charges -------------------------------------------------
 
+
 def _hard(quota: Mapping) -> Mapping:
     # Admission enforces status.hard; it is absent only until the controller first syncs.
     status_hard = (quota.get("status") or {}).get("hard")
@@ -298,8 +331,9 @@ def _count_name(kind: str, obj: Mapping) -> str:
 
 
 def _count_tracks_key(key: str) -> bool:
-    return ((key.startswith("count/") and not pod_tracks_key(key) and not pvc_tracks_key(key))
-            or key in _LEGACY_COUNT_NAMES)
+    return (
+        key.startswith("count/") and not pod_tracks_key(key) and not pvc_tracks_key(key)
+    ) or key in _LEGACY_COUNT_NAMES
 
 
 def pod_usage(pod: Mapping) -> dict[str, Quantity]:
@@ -357,7 +391,7 @@ class _Evaluator:
 def _has_pod_level_resources(pod: Mapping) -> bool:
     resources = (pod.get("spec") or {}).get("resources") or {}
     named = {*(resources.get("requests") or {}), *(resources.get("limits") or {})}
-    return bool(named & {"cpu", "memory"})
+    return any(name in ("cpu", "memory") or name.startswith("hugepages-") for name in named)
 
 
 def _container_keys(container: Mapping) -> set[str]:
@@ -369,8 +403,14 @@ def _container_keys(container: Mapping) -> set[str]:
 
 # -- ResourceQuota: the controller's status.used -------------------------------------------
 
-def quota_used(quota: Mapping, *, pods: Iterable[Mapping], pvcs: Iterable[Mapping],
-               object_counts: Mapping[str, int]) -> dict[str, str]:
+
+def quota_used(
+    quota: Mapping,
+    *,
+    pods: Iterable[Mapping],
+    pvcs: Iterable[Mapping],
+    object_counts: Mapping[str, int],
+) -> dict[str, str]:
     """status.used as the quota controller computes it, for the keys of spec.hard it tracks.
 
     Pods and PVCs of other namespaces are ignored; untracked keys are left out.
@@ -378,11 +418,13 @@ def quota_used(quota: Mapping, *, pods: Iterable[Mapping], pvcs: Iterable[Mappin
     hard = (quota.get("spec") or {}).get("hard") or {}
     namespace = (quota.get("metadata") or {}).get("namespace")
     mine = [p for p in pods if _in_namespace(p, namespace)]
-    totals = sum_usage([
-        _pod_totals(quota, mine),
-        _pvc_totals(quota, [c for c in pvcs if _in_namespace(c, namespace)]),
-        _count_totals(quota, object_counts),
-    ])
+    totals = sum_usage(
+        [
+            _pod_totals(quota, mine),
+            _pvc_totals(quota, [c for c in pvcs if _in_namespace(c, namespace)]),
+            _count_totals(quota, object_counts),
+        ]
+    )
     tracked = [k for k in hard if pod_tracks_key(k) or pvc_tracks_key(k) or _count_tracks_key(k)]
     return {key: str(totals.get(key, ZERO)) for key in tracked}
 
@@ -417,13 +459,15 @@ def _count_totals(quota: Mapping, object_counts: Mapping[str, int]) -> dict[str,
 
 # -- ResourceQuota: admission --------------------------------------------------------------
 
+
 def _pretty(values: Mapping[str, Quantity], keys: Iterable[str]) -> str:
     """prettyPrint: `key=value` pairs sorted by key, joined by commas."""
     return ",".join(f"{key}={values[key]}" for key in sorted(keys) if key in values)
 
 
 def _used(quota: Mapping) -> dict[str, Quantity]:
-    return {k: quantity_from_json(v) for k, v in ((quota.get("status") or {}).get("used") or {}).items()}
+    used = (quota.get("status") or {}).get("used") or {}
+    return {key: quantity_from_json(value) for key, value in used.items()}
 
 
 def _pertinent(evaluator: _Evaluator, quotas: list[Mapping]) -> list[Mapping]:
@@ -439,8 +483,11 @@ def _pertinent(evaluator: _Evaluator, quotas: list[Mapping]) -> list[Mapping]:
         used = (quota.get("status") or {}).get("used") or {}
         if any(key not in used for key in restricted):
             names = ",".join(sorted(restricted))
-            raise forbidden(evaluator.kind, evaluator.obj,
-                            f"status unknown for quota: {_name(quota)}, resources: {names}")
+            raise forbidden(
+                evaluator.kind,
+                evaluator.obj,
+                f"status unknown for quota: {_name(quota)}, resources: {names}",
+            )
         pertinent.append(quota)
     return pertinent
 
@@ -455,9 +502,12 @@ def _charge(evaluator: _Evaluator, quota: Mapping, delta: Mapping[str, Quantity]
         new_used[key] = used[key] + value if key in used else value
     exceeded = [key for key in requested if new_used[key] > hard[key]]
     if exceeded:
-        raise forbidden(evaluator.kind, evaluator.obj,
-                        f"exceeded quota: {_name(quota)}, requested: {_pretty(requested, exceeded)}"
-                        f", used: {_pretty(used, exceeded)}, limited: {_pretty(hard, exceeded)}")
+        raise forbidden(
+            evaluator.kind,
+            evaluator.obj,
+            f"exceeded quota: {_name(quota)}, requested: {_pretty(requested, exceeded)}"
+            f", used: {_pretty(used, exceeded)}, limited: {_pretty(hard, exceeded)}",
+        )
     if new_used == used:
         return None
     return {key: str(value) for key, value in new_used.items()}

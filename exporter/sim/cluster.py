@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Iterable
 
 from exporter.sim import admission, controllers, defaulting
+from exporter.sim.apierrors import SimError
 from exporter.sim.resources import BY_KIND, BY_PATH, ResourceType
 from exporter.sim.store import Store
 
@@ -28,14 +29,6 @@ EVENT = BY_PATH[("", "v1", "events")]
 DEPLOYMENT = BY_PATH[("apps", "v1", "deployments")]
 
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # what generateName draws from
-
-
-class SimError(Exception):
-    """An API error with the code, reason and message the real server would send."""
-
-    def __init__(self, code: int, reason: str, message: str, *, details: dict | None = None):
-        super().__init__(message)
-        self.code, self.reason, self.message, self.details = code, reason, message, details
 
 
 def not_found(rtype: ResourceType, name: str) -> SimError:

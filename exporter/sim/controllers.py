@@ -94,7 +94,8 @@ def _create_in_batches(cluster: Cluster, dep: dict, pod_hash: str, missing: int)
 
 
 def _create_pod(cluster: Cluster, dep: dict, pod_hash: str) -> bool:
-    from exporter.sim.cluster import POD, SimError
+    from exporter.sim.apierrors import SimError
+    from exporter.sim.cluster import POD
 
     rs = _replicaset_ref(dep, pod_hash)
     template = copy.deepcopy(dep["spec"].get("template", {}))

@@ -46,6 +46,9 @@ def default_object(cluster: Cluster, rtype, obj: dict) -> None:
         _default_pvc(obj)
     elif kind == "Node":
         _default_node(obj)
+    elif kind == "LimitRange":
+        for item in obj.get("spec", {}).get("limits", []):
+            _default_limitrange_item(item)
 
 
 def _default_pod_spec(spec: dict) -> None:
@@ -61,6 +64,17 @@ def _default_pod_spec(spec: dict) -> None:
         # API defaulting (before admission): a limit without a request sets the request.
         resources = default_requests_from_limits(c)
         c["resources"] = resources
+
+
+def _default_limitrange_item(item: dict) -> None:
+    """A Container item's default comes from max, its defaultRequest from default, then min."""
+    if item.get("type") != "Container":
+        return
+    default = item.setdefault("default", {})
+    for source, target in (("max", default), ("default", None), ("min", None)):
+        for name, value in (item.get(source) or {}).items():
+            into = target if target is not None else item.setdefault("defaultRequest", {})
+            into.setdefault(name, value)
 
 
 def _default_pvc(pvc: dict) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from exporter.sim import usage
-from exporter.sim.cluster import NODE, POD, Cluster, SimError
+from exporter.sim.apierrors import SimError
+from exporter.sim.cluster import NODE, POD, Cluster
 from exporter.sim.resources import ResourceType
 from exporter.sim.store import Expired
 from exporter.sim.watching import list_matcher

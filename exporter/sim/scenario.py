@@ -59,8 +59,18 @@ def read_manifest_file(file: Path) -> Iterator[dict]:
 
 
 def load_scenario(cluster: Cluster, name_or_path: str) -> int:
-    """Load a scenario into the cluster through the API's admission; returns objects loaded."""
-    return len(cluster.apply_objects(read_manifests(scenario_dir(name_or_path))))
+    """Load a scenario through the API's admission; returns how many objects it wrote.
+
+    A scenario may start with others: its `include.txt` names them, one per line.
+    """
+    path = scenario_dir(name_or_path)
+    loaded = 0
+    include = path / "include.txt"
+    if include.is_file():
+        for line in include.read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("#"):
+                loaded += load_scenario(cluster, line.strip())
+    return loaded + len(cluster.apply_objects(read_manifests(path)))
 
 
 def synthetic_manifests(

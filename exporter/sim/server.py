@@ -13,8 +13,9 @@ import orjson
 import yaml
 from aiohttp import web
 
-from exporter.sim import resources, tables
-from exporter.sim.cluster import Cluster, SimError, not_found
+from exporter.sim import openapi, resources, tables
+from exporter.sim.apierrors import SimError
+from exporter.sim.cluster import Cluster, not_found
 from exporter.sim.faults import Fault, FaultError, Faults
 from exporter.sim.patch import SUPPORTED, PatchError, apply_patch
 from exporter.sim.resources import BY_PATH, ResourceType
@@ -78,9 +79,7 @@ def with_kind(rtype: ResourceType, obj: dict) -> dict:
 class SimServer:
     """The simulated API server: a Cluster, its faults, and an aiohttp app on loopback."""
 
-    def __init__(
-        self, cluster: Cluster, *, token: str = "sim-token", bookmark_seconds: float = 5.0
-    ) -> None:
+    def __init__(self, cluster: Cluster, *, token: str = "", bookmark_seconds: float = 5.0) -> None:
         self.cluster = cluster
         self.faults = Faults()
         self.token = token
@@ -92,6 +91,8 @@ class SimServer:
         self.app.router.add_get("/api", self._api_versions)
         self.app.router.add_get("/apis", self._api_groups)
         self.app.router.add_get("/version", self._version)
+        self.app.router.add_get("/openapi/v3", self._openapi_root)
+        self.app.router.add_get("/openapi/v3/{path:.*}", self._openapi_gv)
         for path in ("/healthz", "/readyz", "/livez"):
             self.app.router.add_get(path, self._ok)
         self.app.router.add_post("/sim/faults", self._add_fault)
@@ -129,7 +130,8 @@ class SimServer:
             "kind": "Config",
             "preferences": {},
             "clusters": [{"name": "quotameter-sim", "cluster": {"server": self.url}}],
-            "users": [{"name": "sim-user", "user": {"token": self.token}}],
+            # kubectl sends no bearer token over plain http, so the token is opt-in.
+            "users": [{"name": "sim-user", "user": {"token": self.token} if self.token else {}}],
             "contexts": [
                 {
                     "name": "quotameter-sim",
@@ -155,6 +157,18 @@ class SimServer:
 
     async def _api_versions(self, request: web.Request) -> web.Response:
         return json_response(resources.core_versions(request.host))
+
+    async def _openapi_root(self, request: web.Request) -> web.Response:
+        return json_response(openapi.root_document())
+
+    async def _openapi_gv(self, request: web.Request) -> web.Response:
+        doc = openapi.group_version_document(request.match_info["path"])
+        if doc is None:
+            return json_response(
+                status_body(404, "NotFound", "the server could not find the requested resource"),
+                404,
+            )
+        return json_response(doc)
 
     async def _api_groups(self, request: web.Request) -> web.Response:
         return json_response(resources.group_list())
@@ -237,7 +251,12 @@ class SimServer:
                 "the server does not allow this method on the requested resource",
             )
         if method == "POST" and target.name is None:
-            return self._write_response(self._create(await _read_body(request), target), 201)
+            _refuse_dry_run(request)
+            obj = self._create(await _read_body(request), target)
+            return json_response(with_kind(target.rtype, obj), 201)
+        _refuse_dry_run(request)
+        if target.subresource == "scale" and method in ("PUT", "PATCH"):
+            return json_response(scale_of(await self._write_scale(request, target)))
         if method == "PUT" and target.name is not None:
             body = await _read_body(request)
             obj = self.cluster.update(
@@ -246,9 +265,9 @@ class SimServer:
                 namespace=target.namespace or "",
                 subresource=target.subresource or "",
             )
-            return self._write_response(obj, 200)
+            return json_response(with_kind(target.rtype, obj))
         if method == "PATCH" and target.name is not None:
-            return self._write_response(await self._patch(request, target), 200)
+            return json_response(with_kind(target.rtype, await self._patch(request, target)))
         if method == "DELETE":
             return self._delete(request, target)
         raise SimError(
@@ -260,19 +279,28 @@ class SimServer:
     def _create(self, body: dict, target: Target) -> dict:
         return self.cluster.create(target.rtype, body, namespace=target.namespace or "")
 
-    def _write_response(self, obj: dict, status: int) -> web.Response:
-        rtype = BY_PATH_BY_KIND[obj.get("kind", "")] if "kind" in obj else None
-        return json_response(obj if rtype is None else with_kind(rtype, obj), status)
+    async def _write_scale(self, request: web.Request, target: Target) -> dict:
+        """PUT or PATCH of deployments/<name>/scale: only spec.replicas changes."""
+        current = self.cluster.get(target.rtype, target.namespace or "", target.name or "")
+        if request.method == "PUT":
+            scale = await _read_body(request)
+        else:
+            scale = apply_patch(
+                _patch_type(request), scale_of(current), orjson.loads(await request.read())
+            )
+        replicas = scale.get("spec", {}).get("replicas")
+        if not isinstance(replicas, int) or replicas < 0:
+            raise SimError(
+                422,
+                "Invalid",
+                f'Scale.autoscaling "{target.name}" is invalid: '
+                "spec.replicas: Invalid value: must be greater than or equal to 0",
+            )
+        body = {**current, "spec": {**current["spec"], "replicas": replicas}}
+        return self.cluster.update(target.rtype, body, namespace=target.namespace or "")
 
     async def _patch(self, request: web.Request, target: Target) -> dict:
-        content_type = request.content_type
-        if content_type not in SUPPORTED:
-            raise SimError(
-                415,
-                "UnsupportedMediaType",
-                f"the body of the request was in an unknown format - accepted "
-                f"media types include: {', '.join(SUPPORTED)}",
-            )
+        content_type = _patch_type(request)
         patch = orjson.loads(await request.read())
         current = self.cluster.get(target.rtype, target.namespace or "", target.name or "")
         merged = apply_patch(content_type, with_kind(target.rtype, current), patch)
@@ -323,6 +351,8 @@ class SimServer:
                 )
             stream = WatchStream(self, target.rtype, target.namespace, query, table=table)
             return await stream.run(request)
+        if target.subresource == "scale":
+            return json_response(scale_of(self._get_one(target)))
         if target.name is not None:
             obj = self._get_one(target)
             if table:
@@ -367,7 +397,41 @@ class SimServer:
         return json_response(body)
 
 
-BY_PATH_BY_KIND = {r.kind: r for r in resources.RESOURCES if r.group != "metrics.k8s.io"}
+def _patch_type(request: web.Request) -> str:
+    if request.content_type not in SUPPORTED:
+        raise SimError(
+            415,
+            "UnsupportedMediaType",
+            "the body of the request was in an unknown format - accepted media types "
+            f"include: {', '.join(SUPPORTED)}",
+        )
+    return request.content_type
+
+
+def _refuse_dry_run(request: web.Request) -> None:
+    # Better a clear refusal than a dry run that quietly writes.
+    if request.query.get("dryRun"):
+        raise SimError(400, "BadRequest", "dryRun is not supported by the simulated API server")
+
+
+def scale_of(deployment: dict) -> dict:
+    """The autoscaling/v1 Scale view of a Deployment."""
+    meta = deployment["metadata"]
+    labels = deployment["spec"].get("selector", {}).get("matchLabels", {})
+    return {
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            k: meta[k]
+            for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
+            if k in meta
+        },
+        "spec": {"replicas": deployment["spec"].get("replicas", 1)},
+        "status": {
+            "replicas": deployment.get("status", {}).get("replicas", 0),
+            "selector": ",".join(f"{k}={v}" for k, v in sorted(labels.items())),
+        },
+    }
 
 
 def _fault_response(fault: Fault) -> web.Response:
