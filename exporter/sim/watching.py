@@ -94,8 +94,9 @@ class WatchStream:
             try:
                 item = await asyncio.wait_for(queue.get(), min(deadline, next_bookmark) - now)
             except TimeoutError:
-                if self.bookmarks and loop.time() >= next_bookmark:
-                    await self._bookmark(response)
+                if loop.time() >= next_bookmark:
+                    if self.bookmarks:
+                        await self._bookmark(response)
                     next_bookmark = loop.time() + self.server.bookmark_seconds
                 continue
             if isinstance(item, Event):

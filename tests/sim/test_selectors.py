@@ -42,8 +42,11 @@ def test_bad_label_selector_is_an_error() -> None:
 
 
 def test_field_selector_on_pods() -> None:
-    pod = {"metadata": {"name": "p", "namespace": "dev"},
-           "spec": {"nodeName": "worker-1"}, "status": {"phase": "Running"}}
+    pod = {
+        "metadata": {"name": "p", "namespace": "dev"},
+        "spec": {"nodeName": "worker-1"},
+        "status": {"phase": "Running"},
+    }
     assert parse_field_selector("pods", "status.phase=Running,spec.nodeName=worker-1")(pod)
     assert not parse_field_selector("pods", "status.phase!=Running")(pod)
     assert parse_field_selector("pods", "metadata.namespace==dev")(pod)
@@ -55,7 +58,10 @@ def test_unsupported_field_label() -> None:
 
 
 def test_event_fields() -> None:
-    event = {"metadata": {"name": "e", "namespace": "dev"}, "reason": "FailedCreate",
-             "involvedObject": {"kind": "ReplicaSet"}}
+    event = {
+        "metadata": {"name": "e", "namespace": "dev"},
+        "reason": "FailedCreate",
+        "involvedObject": {"kind": "ReplicaSet"},
+    }
     match = parse_field_selector("events", "reason=FailedCreate,involvedObject.kind=ReplicaSet")
     assert match(event)

@@ -23,7 +23,10 @@ def test_every_write_gets_the_next_resource_version() -> None:
     assert gone is not None
     assert gone["metadata"]["resourceVersion"] == "103"
     assert [(e.rv, e.type) for e in store.events_since(100)] == [
-        (101, "ADDED"), (102, "ADDED"), (103, "DELETED")]
+        (101, "ADDED"),
+        (102, "ADDED"),
+        (103, "DELETED"),
+    ]
     assert [e.rv for e in store.events_since(102)] == [103]
 
 
@@ -40,13 +43,20 @@ def test_pagination_returns_a_consistent_snapshot_once_each() -> None:
     store = Store()
     for i in range(7):
         store.put(PODS, _pod(f"ns{i % 2}", f"p{i}"))
-    first = store.list_page(PODS, namespace=None, match=None, limit=3, continue_token=None,
-                            selector_key="")
+    first = store.list_page(
+        PODS, namespace=None, match=None, limit=3, continue_token=None, selector_key=""
+    )
     store.put(PODS, _pod("ns0", "late"))  # written after the list started: not in its pages
     names, page = [p["metadata"]["name"] for p in first.items], first
     while page.continue_token:
-        page = store.list_page(PODS, namespace=None, match=None, limit=3,
-                               continue_token=page.continue_token, selector_key="")
+        page = store.list_page(
+            PODS,
+            namespace=None,
+            match=None,
+            limit=3,
+            continue_token=page.continue_token,
+            selector_key="",
+        )
         names += [p["metadata"]["name"] for p in page.items]
         assert page.resource_version == first.resource_version
     assert sorted(names) == [f"p{i}" for i in range(7)]
@@ -57,9 +67,16 @@ def test_expired_continue_token_is_gone() -> None:
     store = Store()
     for i in range(4):
         store.put(PODS, _pod("a", f"p{i}"))
-    first = store.list_page(PODS, namespace=None, match=None, limit=2, continue_token=None,
-                            selector_key="")
+    first = store.list_page(
+        PODS, namespace=None, match=None, limit=2, continue_token=None, selector_key=""
+    )
     store.expire_continue_tokens()
     with pytest.raises(Expired, match="continue parameter is too old"):
-        store.list_page(PODS, namespace=None, match=None, limit=2,
-                        continue_token=first.continue_token, selector_key="")
+        store.list_page(
+            PODS,
+            namespace=None,
+            match=None,
+            limit=2,
+            continue_token=first.continue_token,
+            selector_key="",
+        )
