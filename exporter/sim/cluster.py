@@ -52,6 +52,7 @@ class Cluster:
         self.rng = random.Random(seed)
         self.clock = clock
         self.events = controllers.EventRecorder(self)
+        self.scheduler = defaulting.Scheduler(lambda: self.store.iter(NODE))
         self.usage: dict[tuple[str, str], float] = {}  # (namespace, pod) -> usage/request ratio
 
     # -- helpers used by controllers and the server -----------------------------------
@@ -155,6 +156,8 @@ class Cluster:
             defaulting.default_object(self, rtype, obj)
             if rtype is POD:
                 defaulting.schedule_pod(self, obj)
+            elif rtype is NODE:
+                self.scheduler.nodes_changed()
             self.store.put(rtype, obj)
             touched.add(meta.get("namespace", ""))
             count += 1
@@ -235,6 +238,8 @@ class Cluster:
 
     def _after_write(self, rtype: ResourceType, obj: dict, old: dict | None) -> None:
         ns = obj["metadata"].get("namespace", "")
+        if rtype is NODE:
+            self.scheduler.nodes_changed()
         if rtype is DEPLOYMENT:
             controllers.reconcile_deployment(self, obj)
         elif rtype in (POD, PVC, QUOTA) or (rtype.group and rtype.namespaced):
@@ -242,6 +247,8 @@ class Cluster:
 
     def _after_delete(self, rtype: ResourceType, gone: dict) -> None:
         ns = gone["metadata"].get("namespace", "")
+        if rtype is NODE:
+            self.scheduler.nodes_changed()
         if rtype is DEPLOYMENT:
             controllers.delete_owned_pods(self, gone)
         if rtype is POD:

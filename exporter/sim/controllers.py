@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from exporter.sim import admission
-from exporter.sim.defaulting import release_node
 from exporter.sim.resources import RESOURCES
 
 if TYPE_CHECKING:
@@ -159,8 +158,7 @@ def _remove_pod(cluster: Cluster, pod: dict) -> None:
     from exporter.sim.cluster import POD
 
     meta = pod["metadata"]
-    if cluster.store.remove(POD, meta["namespace"], meta["name"]) is not None:
-        release_node(cluster, pod)
+    cluster.store.remove(POD, meta["namespace"], meta["name"])
 
 
 def _update_deployment_status(cluster: Cluster, dep: dict, ready: int) -> None:
@@ -189,7 +187,6 @@ def reconcile_owner(cluster: Cluster, pod: dict) -> None:
     """A deleted pod of a Deployment is replaced, as its ReplicaSet would."""
     from exporter.sim.cluster import DEPLOYMENT
 
-    release_node(cluster, pod)
     owner = _owner_deployment(pod)
     if owner:
         dep = cluster.store.get(DEPLOYMENT, pod["metadata"]["namespace"], owner)

@@ -436,11 +436,18 @@ def scale_of(deployment: dict) -> dict:
 
 def _fault_response(fault: Fault) -> web.Response:
     headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else None
-    reasons = {429: "TooManyRequests", 500: "InternalError", 503: "ServiceUnavailable"}
+    reasons = {
+        410: "Expired",
+        429: "TooManyRequests",
+        500: "InternalError",
+        503: "ServiceUnavailable",
+    }
     reason = reasons.get(fault.status, "InternalError")
     message = (
         "Too many requests, please try again later."
         if fault.status == 429
+        else "too old resource version"
+        if fault.status == 410
         else 'an error on the server ("injected fault") has prevented the request from succeeding'
     )
     return json_response(status_body(fault.status, reason, message), fault.status, headers)

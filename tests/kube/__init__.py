@@ -1,0 +1,1 @@
+"""Tests of exporter.kube: a package, so module names cannot clash with tests/sim."""
