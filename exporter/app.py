@@ -13,7 +13,9 @@ from exporter.logconfig import configure_logging
 from exporter.settings import Settings
 
 
-async def run_demo(settings: Settings, *, scenario: str, churn_seconds: float, seed: int) -> int:
+async def run_demo(
+    settings: Settings, *, scenario: str, churn_seconds: float, seed: int, kubeconfig_out: Path
+) -> int:
     """Start the simulated cluster with a scenario and serve until SIGINT/SIGTERM."""
     from exporter.sim.churn import Churn
     from exporter.sim.cluster import Cluster
@@ -26,13 +28,16 @@ async def run_demo(settings: Settings, *, scenario: str, churn_seconds: float, s
     load_scenario(cluster, scenario)
     sim = SimServer(cluster)
     url = await sim.start()
-    kubeconfig = Path(settings.ledger_path).parent / "demo-kubeconfig"
+    kubeconfig = kubeconfig_out
     kubeconfig.parent.mkdir(parents=True, exist_ok=True)
     sim.write_kubeconfig(kubeconfig)
     log.info("demo.started", api=url, kubeconfig=str(kubeconfig), scenario=scenario)
-    print(f"\nquotameter demo: simulated cluster ({scenario} scenario) at {url}\n"
-          f"  kubectl --kubeconfig {kubeconfig} get pods -A\n"
-          f"  kubectl --kubeconfig {kubeconfig} get resourcequota -A\n", flush=True)
+    print(
+        f"\nquotameter demo: simulated cluster ({scenario} scenario) at {url}\n"
+        f"  kubectl --kubeconfig {kubeconfig} get pods -A\n"
+        f"  kubectl --kubeconfig {kubeconfig} get resourcequota -A\n",
+        flush=True,
+    )
     tasks = []
     if churn_seconds > 0:
         tasks.append(asyncio.create_task(Churn(cluster, seed=seed).run(interval=churn_seconds)))

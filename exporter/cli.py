@@ -17,23 +17,24 @@ from exporter.settings import Settings, effective_config, load_settings
 
 EXIT_USAGE = 2
 
-_SETTING_FLAGS = {  # flag -> (settings field, type, help)
-    "--host": ("host", str, "address to bind the HTTP server to"),
-    "--port": ("port", str, "HTTP port for /metrics and the API"),
-    "--kubeconfig": ("kubeconfig", str, "kubeconfig file (default: $KUBECONFIG, ~/.kube/config)"),
-    "--context": ("context", str, "kubeconfig context"),
-    "--cluster-name": ("cluster_name", str, "cluster column of chargeback CSVs"),
-    "--pricing-file": ("pricing_file", str, "pricing YAML file"),
-    "--ledger-path": ("ledger_path", str, "SQLite ledger file"),
-    "--log-level": ("log_level", str, "debug, info, warning or error"),
-    "--log-format": ("log_format", str, "json, console or auto"),
-}
+# Secrets stay out of flags (they would show in process listings): env or file only.
+_NO_FLAG = {"api_token"}
 
 
 def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per setting, named after the field, e.g. --page-size for page_size."""
     parser.add_argument("--config", type=Path, help="YAML file of settings (weakest source)")
-    for flag, (field, kind, text) in _SETTING_FLAGS.items():
-        parser.add_argument(flag, dest=field, type=kind, default=None, help=text)
+    group = parser.add_argument_group("settings (each also QUOTAMETER_<NAME> in the environment)")
+    for name, field in Settings.model_fields.items():
+        if name not in _NO_FLAG:
+            flag = "--" + name.replace("_", "-")
+            group.add_argument(
+                flag,
+                dest=name,
+                default=None,
+                metavar=name.upper(),
+                help=f"{field.description} (default: {field.default})",
+            )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,37 +48,62 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"quotameter {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    demo = sub.add_parser("demo", help="run against the built-in simulated cluster",
-                          description="Start the simulated cluster with the demo scenario "
-                          "(no real cluster needed) and print how to reach it.")
+    demo = sub.add_parser(
+        "demo",
+        help="run against the built-in simulated cluster",
+        description="Start the simulated cluster with the demo scenario "
+        "(no real cluster needed) and print how to reach it.",
+    )
     _add_setting_flags(demo)
     demo.add_argument("--scenario", default="demo", help="built-in scenario name or directory")
-    demo.add_argument("--churn-seconds", type=float, default=5.0,
-                      help="seconds between churn steps (0 turns churn off)")
+    demo.add_argument(
+        "--churn-seconds",
+        type=float,
+        default=5.0,
+        help="seconds between churn steps (0 turns churn off)",
+    )
     demo.add_argument("--seed", type=int, default=7, help="seed of the simulated cluster")
+    demo.add_argument(
+        "--kubeconfig-out",
+        type=Path,
+        default=Path("data/demo-kubeconfig"),
+        help="where to write a kubeconfig for kubectl",
+    )
 
-    sim = sub.add_parser("sim", help="serve only the simulated Kubernetes API",
-                         description="Serve a simulated cluster on loopback and write a "
-                         "kubeconfig for kubectl; for exploring and for benchmarks.")
+    sim = sub.add_parser(
+        "sim",
+        help="serve only the simulated Kubernetes API",
+        description="Serve a simulated cluster on loopback and write a "
+        "kubeconfig for kubectl; for exploring and for benchmarks.",
+    )
     sim.add_argument("--scenario", default="reference", help="scenario name or directory")
-    sim.add_argument("--synthetic", metavar="NAMESPACESxPODS",
-                     help="load a synthetic cluster instead, e.g. 5000x20")
+    sim.add_argument(
+        "--synthetic",
+        metavar="NAMESPACESxPODS",
+        help="load a synthetic cluster instead, e.g. 5000x20",
+    )
     sim.add_argument("--port", type=int, default=0, help="port (default: a free one)")
-    sim.add_argument("--kubeconfig-out", type=Path, default=Path("data/sim-kubeconfig"),
-                     help="where to write the kubeconfig")
+    sim.add_argument(
+        "--kubeconfig-out",
+        type=Path,
+        default=Path("data/sim-kubeconfig"),
+        help="where to write the kubeconfig",
+    )
     sim.add_argument("--churn-seconds", type=float, default=0.0, help="0 turns churn off")
     sim.add_argument("--seed", type=int, default=7)
 
-    check = sub.add_parser("check-config", help="validate settings and print the effective config",
-                           description="Validate settings (and the pricing file) and print "
-                           "the effective configuration as JSON; exit 2 when invalid.")
+    check = sub.add_parser(
+        "check-config",
+        help="validate settings and print the effective config",
+        description="Validate settings (and the pricing file) and print "
+        "the effective configuration as JSON; exit 2 when invalid.",
+    )
     _add_setting_flags(check)
     return parser
 
 
 def _settings_from(args: argparse.Namespace) -> Settings:
-    flags: dict[str, Any] = {field: getattr(args, field, None)
-                             for field, _, _ in _SETTING_FLAGS.values()}
+    flags: dict[str, Any] = {name: getattr(args, name, None) for name in Settings.model_fields}
     return load_settings(flags=flags, config=getattr(args, "config", None))
 
 
@@ -87,8 +113,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check-config":
             settings = _settings_from(args)
-            sys.stdout.write(orjson.dumps(effective_config(settings),
-                                          option=orjson.OPT_INDENT_2).decode() + "\n")
+            sys.stdout.write(
+                orjson.dumps(effective_config(settings), option=orjson.OPT_INDENT_2).decode() + "\n"
+            )
             return 0
         if args.command == "sim":
             from exporter.sim.main import serve_sim
@@ -97,8 +124,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from exporter.app import run_demo
 
-            return asyncio.run(run_demo(_settings_from(args), scenario=args.scenario,
-                                        churn_seconds=args.churn_seconds, seed=args.seed))
+            return asyncio.run(
+                run_demo(
+                    _settings_from(args),
+                    scenario=args.scenario,
+                    churn_seconds=args.churn_seconds,
+                    seed=args.seed,
+                )
+            )
     except ConfigError as e:
         sys.stderr.write(f"quotameter: {e}\n")
         return EXIT_USAGE

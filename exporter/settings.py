@@ -29,15 +29,6 @@ class Settings(BaseSettings):
         None, description="Kubeconfig file; unset means $KUBECONFIG, ~/.kube/config, in-cluster."
     )
     context: str | None = Field(None, description="Kubeconfig context to use.")
-    cluster_name: str = Field("", description="Value of the `cluster` column in chargeback CSVs.")
-    pricing_file: Path | None = Field(None, description="Pricing YAML; unset uses built-in prices.")
-    ledger_path: Path = Field(
-        Path("data/ledger.sqlite"), description="SQLite cost ledger (created when missing)."
-    )
-    ledger_flush_seconds: float = Field(
-        60.0, gt=0, le=60, description="Ledger flush interval (at most 60 s)."
-    )
-    metrics_poll_seconds: float = Field(30.0, gt=0, description="metrics.k8s.io poll interval.")
     page_size: int = Field(500, ge=1, le=10000, description="LIST page size (limit).")
     watch_timeout_seconds: int = Field(
         300, ge=1, description="Server-side timeout asked for each WATCH request."

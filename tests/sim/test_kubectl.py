@@ -20,7 +20,7 @@ pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl
 AGENT_WORKER = BUILTIN_DIR / "reference" / "later" / "agent-worker.yaml"
 
 
-async def kubectl(kubeconfig: Path, *args: str, timeout: float = 20) -> str:
+async def kubectl(kubeconfig: Path, *args: str, wait: float = 20) -> str:
     """Run kubectl without blocking the event loop the simulated server runs on."""
     proc = await asyncio.create_subprocess_exec(
         "kubectl",
@@ -32,7 +32,7 @@ async def kubectl(kubeconfig: Path, *args: str, timeout: float = 20) -> str:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    out, err = await asyncio.wait_for(proc.communicate(), wait)
     assert proc.returncode == 0, err.decode()
     assert err.decode() == ""
     return out.decode()

@@ -1,0 +1,45 @@
+"""The command line: exit codes, messages, help."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from exporter import __version__
+
+
+def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "exporter.cli", *args], capture_output=True,
+                          text=True, timeout=60, env=env)
+
+
+def test_version() -> None:
+    out = run("--version")
+    assert (out.returncode, out.stdout.strip()) == (0, f"quotameter {__version__}")
+
+
+def test_check_config_prints_effective_config() -> None:
+    out = run("check-config", "--page-size", "50")
+    assert out.returncode == 0
+    assert json.loads(out.stdout)["page_size"] == 50
+
+
+def test_invalid_setting_exits_2_naming_field_and_value() -> None:
+    out = run("check-config", "--port", "abc")
+    assert out.returncode == 2
+    assert "invalid setting port='abc'" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_help_lists_every_command() -> None:
+    out = run("--help")
+    assert out.returncode == 0
+    for command in ("demo", "sim", "check-config"):
+        assert command in out.stdout
+
+
+def test_sim_rejects_bad_synthetic_size() -> None:
+    out = run("sim", "--synthetic", "lots")
+    assert out.returncode == 2
+    assert "--synthetic must look like 5000x20" in out.stderr
