@@ -185,3 +185,30 @@ async def test_top_pods_reads_metrics_api(kubeconfig: Path) -> None:
     assert out[0] == ["NAME", "CPU(cores)", "MEMORY(bytes)"]
     # agent-api runs at 0.6 of its 100m / 128Mi requests in the reference scenario.
     assert [r[1:] for r in out[1:]] == [["60m", "76Mi"], ["60m", "76Mi"]]
+
+
+async def test_apply_reference_manifests_into_an_empty_cluster(tmp_path: Path) -> None:
+    from exporter.sim.cluster import Cluster
+
+    server = SimServer(Cluster(seed=3))
+    await server.start()
+    try:
+        kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig")
+        out = await kubectl(kubeconfig, "apply", "-f", str(BUILTIN_DIR / "reference"))
+        assert sorted(out.split("\n")[:-1]) == sorted(
+            [f"node/worker-{i} created" for i in (1, 2)]
+            + [
+                f"{kind} created"
+                for ns in ("dev", "staging", "prod")
+                for kind in (
+                    f"namespace/{ns}",
+                    f"resourcequota/{ns}-quota",
+                    f"limitrange/{ns}-limits",
+                    "deployment.apps/agent-api",
+                )
+            ]
+        )
+        row = (await kubectl(kubeconfig, "get", "quota", "-n", "dev")).splitlines()[1]
+        assert "pods: 2/20, requests.cpu: 200m/2, requests.memory: 256Mi/2Gi" in row
+    finally:
+        await server.stop()

@@ -1,0 +1,83 @@
+"""The HTTP server: /metrics, health, and the JSON API (aiohttp).
+
+Handlers only read: the registry renders a snapshot, the summary comes from a
+callable the app wires in. Bad parameters get a 400 with a JSON error.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+from prometheus_client.exposition import choose_encoder
+
+from exporter.model.health import InformerHealth
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+PROTECTED_PREFIXES = ("/api/", "/chargeback.csv")
+
+
+def json_response(body: object, *, status: int = 200) -> web.Response:
+    """A JSON response encoded with orjson."""
+    return web.Response(body=orjson.dumps(body), status=status, content_type="application/json")
+
+
+def json_error(status: int, message: str) -> web.Response:
+    """The JSON error body every failing request gets."""
+    return json_response({"error": message, "status": status}, status=status)
+
+
+def _auth_middleware(token: str | None):
+    @web.middleware
+    async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if token and request.path.startswith(PROTECTED_PREFIXES):
+            sent = request.headers.get("Authorization", "")
+            # Constant-time comparison: the token must not leak through timing.
+            if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+                return json_error(401, "missing or wrong bearer token")
+        return await handler(request)
+
+    return check
+
+
+def build_app(
+    *,
+    registry: CollectorRegistry,
+    health: InformerHealth,
+    summary: Callable[[], dict[str, Any]],
+    api_token: str | None = None,
+    extra_routes: list[web.RouteDef] | None = None,
+) -> web.Application:
+    """The aiohttp application with every route of the daemon."""
+
+    async def metrics(request: web.Request) -> web.Response:
+        encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
+        return web.Response(body=encoder(registry), headers={"Content-Type": content_type})
+
+    async def healthz(request: web.Request) -> web.Response:
+        return web.Response(text="ok\n")
+
+    async def readyz(request: web.Request) -> web.Response:
+        unsynced = sorted(health.unsynced_kinds())
+        if unsynced:
+            return json_response({"ready": False, "unsynced": unsynced}, status=503)
+        return json_response({"ready": True, "unsynced": []})
+
+    async def api_summary(request: web.Request) -> web.Response:
+        return json_response(summary())
+
+    app = web.Application(middlewares=[_auth_middleware(api_token)])
+    app.add_routes(
+        [
+            web.get("/metrics", metrics),
+            web.get("/healthz", healthz),
+            web.get("/readyz", readyz),
+            web.get("/api/v1/summary", api_summary),
+            *(extra_routes or []),
+        ]
+    )
+    return app
