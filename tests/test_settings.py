@@ -48,7 +48,7 @@ def test_file_that_is_not_a_mapping(tmp_path: Path) -> None:
 
 
 def test_missing_file() -> None:
-    with pytest.raises(ConfigError, match="cannot read config file /nonexistent.yaml"):
+    with pytest.raises(ConfigError, match=r"cannot read config file /nonexistent\.yaml"):
         load_settings(config=Path("/nonexistent.yaml"))
 
 
