@@ -23,7 +23,6 @@ class KindHealth:
     relists_total: Counter[str] = field(default_factory=Counter)  # by reason
     # Unix seconds of the last watch event, bookmarks included: they prove the stream lives.
     last_event_timestamp: float | None = None
-    parse_errors_total: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +45,9 @@ class InformerHealth:
     kinds: dict[str, KindHealth] = field(default_factory=dict)
     api_errors_total: Counter[tuple[str, str]] = field(default_factory=Counter)
     restarts_total: Counter[str] = field(default_factory=Counter)
+    # Kept apart from `kinds`: counting a parse error (say of polled podmetrics)
+    # must not make a kind appear that /readyz would then wait for.
+    parse_errors_total: Counter[str] = field(default_factory=Counter)
 
     def register(self, kinds: Iterable[str]) -> None:
         """Declare kinds up front, so /readyz knows what it is waiting for."""
@@ -81,7 +83,7 @@ class InformerHealth:
 
     def record_parse_error(self, kind: str) -> None:
         """Count one object (or field of one) that could not be decoded."""
-        self.kind(kind).parse_errors_total += 1
+        self.parse_errors_total[kind] += 1
 
     def record_restart(self, name: str) -> None:
         """Count one restart of a crashed background task."""
@@ -102,6 +104,7 @@ class InformerHealth:
                 k: h.last_event_timestamp for k, h in kinds if h.last_event_timestamp is not None
             },
             api_errors_total=dict(self.api_errors_total),
-            parse_errors_total={k: h.parse_errors_total for k, h in kinds},
+            # Watched kinds show 0 from the start; other kinds appear on their first error.
+            parse_errors_total={k: 0 for k in self.kinds} | dict(self.parse_errors_total),
             restarts_total=dict(self.restarts_total),
         )

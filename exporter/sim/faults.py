@@ -15,6 +15,7 @@ class Fault:
 
     kind: str  # drop | gone | garbage | stall | http | expire-continue
     resource: str | None = None  # plural, e.g. "pods"
+    group: str | None = None  # API group; None matches any, "" is the core group
     count: int = 1
     status: int = 500  # for http
     retry_after: int | None = None  # seconds, for http 429
@@ -39,10 +40,14 @@ class Faults:
             raise FaultError("count must be at least 1")
         self.pending.append(fault)
 
-    def take(self, kinds: tuple[str, ...], resource: str) -> Fault | None:
+    def take(self, kinds: tuple[str, ...], resource: str, group: str = "") -> Fault | None:
         """Consume one occurrence of the first pending fault of these kinds for a resource."""
         for fault in self.pending:
-            if fault.kind in kinds and fault.resource in (None, resource):
+            if (
+                fault.kind in kinds
+                and fault.resource in (None, resource)
+                and fault.group in (None, group)
+            ):
                 fault.count -= 1
                 if fault.count == 0:
                     self.pending.remove(fault)

@@ -228,7 +228,7 @@ class SimServer:
             return json_response(resources.resource_list(group, version))
         try:
             target = parse_path(group, version, parts)
-            fault = self.faults.take(("http",), target.rtype.plural)
+            fault = self.faults.take(("http",), target.rtype.plural, target.rtype.group)
             if fault is not None:
                 return _fault_response(fault)
             return await self._dispatch(request, target)
@@ -437,6 +437,9 @@ def scale_of(deployment: dict) -> dict:
 def _fault_response(fault: Fault) -> web.Response:
     headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else None
     reasons = {
+        401: "Unauthorized",
+        403: "Forbidden",
+        404: "NotFound",
         410: "Expired",
         429: "TooManyRequests",
         500: "InternalError",

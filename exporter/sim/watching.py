@@ -86,7 +86,7 @@ class WatchStream:
         deadline = loop.time() + self.timeout
         next_bookmark = loop.time() + self.server.bookmark_seconds
         while (now := loop.time()) < deadline:
-            fault = self.server.faults.take(STREAM_FAULTS, self.rtype.plural)
+            fault = self.server.faults.take(STREAM_FAULTS, self.rtype.plural, self.rtype.group)
             if fault is not None:
                 if await self._act(request, response, fault):
                     return

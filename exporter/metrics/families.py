@@ -1,0 +1,100 @@
+"""The metrics quotameter's state collectors export: name, type, labels and HELP text.
+
+One table, so the names live in one place (SPEC.md "Metrics") and a test can hold the
+README's metrics reference to it. Units are Prometheus base units and are named in
+each HELP text, since the SPEC's names carry no unit suffix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+GAUGE, COUNTER = "gauge", "counter"
+_NS = ("namespace", "team")
+_QUOTA = (*_NS, "quota", "resource")
+_UNIT = "cores for CPU, bytes for memory and storage, else a plain count"
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSpec:
+    """One exported metric; counters are named with their ``_total`` suffix."""
+
+    name: str
+    type: str
+    labels: tuple[str, ...]
+    help: str
+
+    def family(self) -> Metric:
+        """A new, empty family for this metric, ready for ``add_metric``."""
+        if self.type == COUNTER:
+            # prometheus_client appends _total itself and wants the name without it.
+            return CounterMetricFamily(
+                self.name.removesuffix("_total"), self.help, labels=self.labels
+            )
+        return GaugeMetricFamily(self.name, self.help, labels=self.labels)
+
+
+def _spec(name: str, kind: str, labels: tuple[str, ...], help_text: str) -> MetricSpec:
+    return MetricSpec(f"quotameter_{name}", kind, labels, help_text)
+
+
+QUOTA_HARD = _spec("quota_hard", GAUGE, _QUOTA,
+    f"ResourceQuota hard limit per resource key, from status.hard ({_UNIT}).")  # fmt: skip
+QUOTA_USED = _spec("quota_used", GAUGE, _QUOTA,
+    f"ResourceQuota usage per resource key, from status.used ({_UNIT}).")  # fmt: skip
+QUOTA_SATURATION = _spec("quota_saturation_ratio", GAUGE, _QUOTA,
+    "ResourceQuota used / hard (ratio, 1 = full); absent when hard is 0.")  # fmt: skip
+QUOTA_OBSERVED = _spec("quota_observed_used", GAUGE, _QUOTA,
+    f"Quota usage recomputed from live pods matching the quota's scopes, compute keys only "
+    f"({_UNIT}).")  # fmt: skip
+QUOTA_INFO = _spec("quota_info", GAUGE, (*_NS, "quota", "scopes"),
+    "Always 1; scopes holds the quota's scopes and scopeSelector, comma-joined.")  # fmt: skip
+LIMITRANGE = _spec("limitrange", GAUGE,
+    (*_NS, "limitrange", "type", "resource", "constraint"),
+    f"LimitRange constraint value ({_UNIT}; maxLimitRequestRatio is a ratio).")  # fmt: skip
+NAMESPACE_REQUESTS = _spec("namespace_requests", GAUGE, (*_NS, "resource"),
+    f"Sum of effective pod requests over non-terminal pods ({_UNIT}).")  # fmt: skip
+NAMESPACE_LIMITS = _spec("namespace_limits", GAUGE, (*_NS, "resource"),
+    f"Sum of effective pod limits over non-terminal pods ({_UNIT}).")  # fmt: skip
+NAMESPACE_PODS = _spec("namespace_pods", GAUGE, (*_NS, "phase"),
+    "Pods by phase (count).")  # fmt: skip
+CONTAINERS_WITHOUT_REQUESTS = _spec("namespace_containers_without_requests", GAUGE,
+    (*_NS, "resource"),
+    "Containers of non-terminal pods that set no request for the resource (count).")  # fmt: skip
+CONTAINERS_WITHOUT_LIMITS = _spec("namespace_containers_without_limits", GAUGE,
+    (*_NS, "resource"),
+    "Containers of non-terminal pods that set no limit for the resource (count).")  # fmt: skip
+
+BUILD_INFO = _spec("build_info", GAUGE, ("version",),
+    "Always 1; the running quotameter version.")  # fmt: skip
+INFORMER_SYNCED = _spec("informer_synced", GAUGE, ("kind",),
+    "1 once the kind's informer finished its initial LIST, else 0.")  # fmt: skip
+INFORMER_EVENTS = _spec("informer_events_total", COUNTER, ("kind", "type"),
+    "Watch events received, by kind and event type (count).")  # fmt: skip
+INFORMER_RELISTS = _spec("informer_relists_total", COUNTER, ("kind", "reason"),
+    "Full LISTs of a kind: initial, gone (after 410 Gone) or error (count).")  # fmt: skip
+INFORMER_LAST_EVENT = _spec("informer_last_event_timestamp_seconds", GAUGE, ("kind",),
+    "Unix time of the last watch event of a kind (seconds).")  # fmt: skip
+API_ERRORS = _spec("api_errors_total", COUNTER, ("kind", "code"),
+    "Failed Kubernetes API calls by kind and HTTP status or failure class (count).")  # fmt: skip
+PARSE_ERRORS = _spec("parse_errors_total", COUNTER, ("kind",),
+    "API objects skipped (or fields ignored) as undecodable (count).")  # fmt: skip
+
+STATE_METRICS = (
+    QUOTA_HARD, QUOTA_USED, QUOTA_SATURATION, QUOTA_OBSERVED, QUOTA_INFO, LIMITRANGE,
+    NAMESPACE_REQUESTS, NAMESPACE_LIMITS, NAMESPACE_PODS,
+    CONTAINERS_WITHOUT_REQUESTS, CONTAINERS_WITHOUT_LIMITS,
+)  # fmt: skip
+HEALTH_METRICS = (
+    BUILD_INFO, INFORMER_SYNCED, INFORMER_EVENTS, INFORMER_RELISTS, INFORMER_LAST_EVENT,
+    API_ERRORS, PARSE_ERRORS,
+)  # fmt: skip
+
+_NANOS_PER_UNIT = 10**9
+
+
+def base_units(nanos: int) -> float:
+    """Nanos to base units (cores, bytes), correctly rounded: what Quantity.as_float gives."""
+    return nanos / _NANOS_PER_UNIT

@@ -1,0 +1,188 @@
+"""Per-namespace sums over pods, kept up to date one pod change at a time.
+
+Every change is applied as "take the old record's contribution away, add the new
+one", so an event costs O(resources of one pod), never O(pods in the namespace). Values
+are integer nanos, so adding and removing in any order ends exactly where a
+recomputation from scratch would.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from exporter.model.compact import Resources, intern_text, resources_dict
+from exporter.model.quotas import is_compute_key, pod_quota_usage
+from exporter.model.records import LimitRangeRecord, PodRecord, PvcRecord, QuotaRecord
+
+# Resources whose absence from a container the compliance metrics report.
+COMPLIANCE_RESOURCES = ("cpu", "memory")
+
+
+class Tally:
+    """Sums per key, where a key exists while at least one contributor declares it.
+
+    Counting contributors (not testing for a zero sum) keeps a resource that pods
+    request at 0 visible, and drops one that no live pod names any more.
+    """
+
+    __slots__ = ("_counts", "_sums")
+
+    def __init__(self) -> None:
+        self._counts: dict[str, int] = {}
+        self._sums: dict[str, int] = {}
+
+    def add(self, resources: Resources, sign: int) -> None:
+        """Add (sign=1) or take away (sign=-1) one contributor's values."""
+        for key, nanos in resources:
+            count = self._counts.get(key, 0) + sign
+            if count:
+                self._counts[key] = count
+                self._sums[key] = self._sums.get(key, 0) + sign * nanos
+            else:
+                del self._counts[key], self._sums[key]
+
+    def items(self) -> Resources:
+        """The sums as a sorted (key, nanos) tuple."""
+        return tuple(sorted(self._sums.items()))
+
+
+class NamespaceAggregate:
+    """What the pods of one namespace add up to."""
+
+    __slots__ = ("limits", "phases", "pods", "requests", "without_limits", "without_requests")
+
+    def __init__(self) -> None:
+        self.pods = 0  # every pod, terminal or not: the aggregate lives while this is > 0
+        self.phases: dict[str, int] = {}  # every pod, by phase
+        self.requests = Tally()  # non-terminal pods only, as in the rest below
+        self.limits = Tally()
+        self.without_requests = dict.fromkeys(COMPLIANCE_RESOURCES, 0)
+        self.without_limits = dict.fromkeys(COMPLIANCE_RESOURCES, 0)
+
+    def apply(self, pod: PodRecord, sign: int) -> None:
+        """Add (sign=1) or remove (sign=-1) one pod's contribution."""
+        self.pods += sign
+        count = self.phases.get(pod.phase, 0) + sign
+        if count:
+            self.phases[pod.phase] = count
+        else:
+            del self.phases[pod.phase]
+        if pod.terminal:
+            return
+        self.requests.add(pod.requests, sign)
+        self.limits.add(pod.limits, sign)
+        for container in pod.containers:
+            for resource in COMPLIANCE_RESOURCES:
+                if not _declares(container.requests, resource):
+                    self.without_requests[resource] += sign
+                if not _declares(container.limits, resource):
+                    self.without_limits[resource] += sign
+
+
+def _declares(resources: Resources, name: str) -> bool:
+    return any(key == name for key, _ in resources)
+
+
+@functools.lru_cache(maxsize=4096)
+def pod_compute_charge(requests: Resources, limits: Resources) -> Resources:
+    """What a live pod with these effective requests/limits charges to quota compute keys.
+
+    Cached: pods of one template share their resource tuples, so the key repeats.
+    """
+    usage = pod_quota_usage(resources_dict(requests), resources_dict(limits))
+    return tuple(sorted((intern_text(k), q.nanos) for k, q in usage.items() if is_compute_key(k)))
+
+
+def empty_observed(quota: QuotaRecord) -> dict[str, int]:
+    """Observed usage at zero for each compute key the quota limits."""
+    return {key: 0 for key, _ in quota.hard if is_compute_key(key)}
+
+
+def charge_quota(observed: dict[str, int], quota: QuotaRecord, pod: PodRecord, sign: int) -> None:
+    """Add (sign=1) or remove (sign=-1) one pod's charge to a quota's observed usage."""
+    if pod.terminal or not observed or not quota.selects(pod.scope):
+        return
+    for key, nanos in pod_compute_charge(pod.requests, pod.limits):
+        if key in observed:
+            observed[key] += sign * nanos
+
+
+def observe_quota(quota: QuotaRecord, pods: dict[str, PodRecord] | None) -> dict[str, int]:
+    """A quota's observed usage recomputed from the namespace's pods (on quota changes)."""
+    observed = empty_observed(quota)
+    for pod in (pods or {}).values():
+        charge_quota(observed, quota, pod, 1)
+    return observed
+
+
+class Space:
+    """The objects of one namespace, and what its pods add up to, kept current."""
+
+    __slots__ = ("aggregate", "limitranges", "observed", "pods", "pvcs", "quotas")
+
+    def __init__(self) -> None:
+        self.pods: dict[str, PodRecord] = {}
+        self.quotas: dict[str, QuotaRecord] = {}
+        self.observed: dict[str, dict[str, int]] = {}  # quota name -> key -> nanos
+        self.limitranges: dict[str, LimitRangeRecord] = {}
+        self.pvcs: dict[str, PvcRecord] = {}
+        self.aggregate: NamespaceAggregate | None = None  # None while it has no pods
+
+    def empty(self) -> bool:
+        """Whether nothing of this namespace is left."""
+        return not (self.pods or self.quotas or self.limitranges or self.pvcs)
+
+    def put_pod(self, name: str, pod: PodRecord) -> None:
+        """Add or replace a pod, moving the sums by the difference."""
+        old = self.pods.get(name)
+        self.pods[name] = pod
+        if old is not None and _same_charge(old, pod):
+            return  # a status-only change (conditions, IPs): the sums do not move
+        if old is not None:
+            self._charge(old, -1)
+        self._charge(pod, 1)
+
+    def remove_pod(self, name: str) -> bool:
+        """Remove a pod; False when it was not there."""
+        old = self.pods.pop(name, None)
+        if old is not None:
+            self._charge(old, -1)
+        return old is not None
+
+    def put_quota(self, name: str, quota: QuotaRecord) -> None:
+        """Add or replace a quota, recounting its observed usage when its keys changed."""
+        old = self.quotas.get(name)
+        self.quotas[name] = quota
+        # status.used moves with every pod; only new keys or scopes need a recount.
+        if old is None or (old.hard_keys(), old.scope_terms) != (
+            quota.hard_keys(),
+            quota.scope_terms,
+        ):
+            self.observed[name] = observe_quota(quota, self.pods)
+
+    def remove_quota(self, name: str) -> bool:
+        """Remove a quota; False when it was not there."""
+        if self.quotas.pop(name, None) is None:
+            return False
+        del self.observed[name]
+        return True
+
+    def _charge(self, pod: PodRecord, sign: int) -> None:
+        if self.aggregate is None:
+            self.aggregate = NamespaceAggregate()
+        self.aggregate.apply(pod, sign)
+        if self.aggregate.pods == 0:
+            self.aggregate = None
+        for name, quota in self.quotas.items():
+            charge_quota(self.observed[name], quota, pod, sign)
+
+
+def _same_charge(old: PodRecord, new: PodRecord) -> bool:
+    # Shared tuples make these mostly identity checks.
+    return (
+        old.phase == new.phase
+        and old.requests == new.requests
+        and old.limits == new.limits
+        and old.containers == new.containers
+        and old.scope == new.scope
+    )

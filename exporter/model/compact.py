@@ -1,0 +1,140 @@
+"""Compact values for records: interned text, shared tuples and resource tuples.
+
+A resource list is kept as a sorted tuple of (name, nanos) instead of a dict of
+Quantity objects: a tenth of the memory, hashable, and identical for every pod of one
+template, so one shared copy serves them all.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Hashable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
+
+from exporter.model.quantities import Quantity, QuantityError, quantity_from_json
+
+__all__ = [
+    "EMPTY",
+    "Resources",
+    "as_mapping",
+    "first_label",
+    "intern_text",
+    "parse_money",
+    "parse_resources",
+    "pick_pairs",
+    "resource_value",
+    "resources_dict",
+    "share",
+    "status_of",
+    "to_resources",
+]
+
+Resources = tuple[tuple[str, int], ...]  # (resource name, nanos), sorted by name
+EMPTY: Resources = ()
+
+_H = TypeVar("_H", bound=Hashable)
+
+# Pods of one template decode to equal tuples; keeping the first and handing it out
+# again turns thousands of copies into one. Cleared when full, so churn of distinct
+# values cannot grow it without bound (a cleared cache only costs sharing, not results).
+_SHARED: dict[object, object] = {}
+_SHARED_LIMIT = 1 << 16
+
+
+def share(value: _H) -> _H:
+    """Return a canonical instance equal to ``value`` (hashable), sharing repeats."""
+    found = _SHARED.get(value)
+    if found is None:
+        if len(_SHARED) >= _SHARED_LIMIT:
+            _SHARED.clear()
+        _SHARED[value] = found = value
+    return found  # type: ignore[return-value]
+
+
+def intern_text(text: str) -> str:
+    """Intern a repeated string (namespace, resource name, phase, label value)."""
+    return sys.intern(text)
+
+
+def to_resources(quantities: Mapping[str, Quantity]) -> Resources:
+    """A shared, sorted (name, nanos) tuple from a name -> Quantity mapping."""
+    if not quantities:
+        return EMPTY
+    return share(tuple(sorted((intern_text(k), q.nanos) for k, q in quantities.items())))
+
+
+def parse_resources(raw: object) -> Resources:
+    """Parse a raw ResourceList (name -> quantity); QuantityError names the bad entry.
+
+    Raises TypeError when ``raw`` is not a mapping.
+    """
+    if not raw:
+        return EMPTY
+    if not isinstance(raw, Mapping):
+        raise TypeError(f"expected a resource list, got {type(raw).__name__}")
+    parsed = {}
+    for name, value in raw.items():
+        try:
+            parsed[str(name)] = quantity_from_json(value)
+        except QuantityError as e:
+            raise QuantityError(f"{name}: {e}") from e
+    return to_resources(parsed)
+
+
+def resource_value(resources: Resources, name: str) -> int | None:
+    """The nanos of one resource, or None when it is absent."""
+    for key, nanos in resources:
+        if key == name:
+            return nanos
+    return None
+
+
+def resources_dict(resources: Resources) -> dict[str, Quantity]:
+    """Back to a name -> Quantity dict, for the functions of model.quotas."""
+    return {name: Quantity(nanos, "DecimalSI") for name, nanos in resources}
+
+
+def first_label(labels: Mapping[str, Any], keys: tuple[str, ...]) -> str | None:
+    """The value of the first of ``keys`` present in ``labels``; empty values are absent."""
+    for key in keys:
+        value = labels.get(key)
+        if value:
+            return intern_text(str(value))
+    return None
+
+
+def pick_pairs(values: Mapping[str, Any], keys: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """The (key, value) pairs of ``values`` for ``keys`` that are present, in ``keys`` order."""
+    return tuple((intern_text(k), intern_text(str(values[k]))) for k in keys if values.get(k))
+
+
+def as_mapping(value: object) -> Mapping[str, Any]:
+    """A body field that must be a mapping: {} when null; TypeError when not a mapping."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise TypeError(f"expected a mapping, got {type(value).__name__}")
+    return value
+
+
+def status_of(body: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The object's status, or {} when it has none (yet)."""
+    status = body.get("status")
+    return status if isinstance(status, Mapping) else {}
+
+
+def parse_money(raw: object) -> Decimal | None:
+    """A non-negative amount of money from an annotation; None when absent.
+
+    Raises ValueError for anything else (not a number, negative, infinite).
+    """
+    if raw is None:
+        return None
+    try:
+        value = Decimal(str(raw).strip())
+    except InvalidOperation as e:
+        raise ValueError(f"not an amount: {raw!r}") from e
+    if not value.is_finite() or value < 0:
+        raise ValueError(f"not a non-negative amount: {raw!r}")
+    return value

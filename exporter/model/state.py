@@ -1,0 +1,267 @@
+"""The cluster as the informers last reported it: compact records plus live aggregates.
+
+``ClusterState`` is the informers' sink. It decodes each object once, at the edge of
+its methods, and keeps per-namespace aggregates current in O(1) per event. Every
+mutation is synchronous, so a collector running on the same event loop never sees a
+half-applied event; ``snapshot()`` hands it an immutable copy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
+
+from exporter.model.aggregates import Space
+from exporter.model.health import InformerHealth
+from exporter.model.records import (
+    DecodeError,
+    NamespaceRecord,
+    NodeRecord,
+    PodRecord,
+    PvcRecord,
+    QuotaRecord,
+    decode_limitrange,
+    decode_namespace,
+    decode_node,
+    decode_pod,
+    decode_pvc,
+    decode_quota,
+    object_key,
+)
+from exporter.model.snapshot import StateSnapshot, build_snapshot
+from exporter.model.teams import DEFAULT_RULES, TeamRules, namespace_team, pod_team
+
+Key = tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped kinds
+
+
+class _Kind(NamedTuple):
+    """How one watched kind is decoded, stored, removed and enumerated."""
+
+    decode: Callable[[Mapping[str, Any]], Any]
+    put: Callable[[Key, Any], None]
+    remove: Callable[[Key], None]
+    existing: Callable[[], list[Key]]
+
+
+class ClusterState:
+    """Records of every watched kind and their per-namespace aggregates (an informer sink).
+
+    Kinds it does not model (``events``: quota rejections are counted elsewhere) are
+    accepted and ignored, so one sink can take every informer.
+    """
+
+    def __init__(self, *, health: InformerHealth, rules: TeamRules = DEFAULT_RULES) -> None:
+        self._health, self._rules = health, rules
+        self._spaces: dict[str, Space] = {}
+        self._namespaces: dict[str, NamespaceRecord] = {}
+        self._teams: dict[str, str] = {}
+        self._nodes: dict[str, NodeRecord] = {}
+        self._listed: dict[str, set[Key]] = {}  # kind -> keys listed since begin_relist
+        self._version = 0  # bumped by every mutation; keys the cached snapshot
+        self._snapshot: tuple[int, StateSnapshot] | None = None
+        self._kinds = self._kind_table()
+
+    # -- the sink protocol ---------------------------------------------------------
+
+    def begin_relist(self, kind: str) -> None:
+        """A LIST of ``kind`` starts; what it does not list is removed at end_relist."""
+        if kind in self._kinds:
+            self._listed[kind] = set()
+
+    def add_listed(self, kind: str, objects: list[dict]) -> None:
+        """One page of a LIST: add or replace each object."""
+        handler = self._kinds.get(kind)
+        if handler is None:
+            return
+        seen = self._listed.setdefault(kind, set())
+        for obj in objects:
+            key = self._upsert(kind, handler, obj)
+            if key is not None:
+                seen.add(key)
+        self._version += 1
+
+    def end_relist(self, kind: str) -> None:
+        """The LIST is complete: drop objects of ``kind`` it did not return."""
+        handler, seen = self._kinds.get(kind), self._listed.pop(kind, None)
+        if handler is None or seen is None:
+            return  # no page was delivered: nothing says what is gone
+        for key in handler.existing():
+            if key not in seen:
+                handler.remove(key)
+        self._version += 1
+
+    def apply(self, kind: str, event_type: str, obj: dict) -> None:
+        """One watch event: ADDED or MODIFIED replaces the object, DELETED removes it."""
+        handler = self._kinds.get(kind)
+        if handler is None or event_type not in ("ADDED", "MODIFIED", "DELETED"):
+            return
+        if event_type == "DELETED":
+            key = self._key(kind, obj)
+            if key is not None:
+                handler.remove(key)
+        else:
+            self._upsert(kind, handler, obj)
+        self._version += 1
+
+    # -- reads ---------------------------------------------------------------------
+
+    def snapshot(self) -> StateSnapshot:
+        """An immutable view for collectors; rebuilt only after something changed."""
+        if self._snapshot is None or self._snapshot[0] != self._version:
+            built = build_snapshot(self._spaces, self._nodes, team_of=self.team_of)
+            self._snapshot = (self._version, built)
+        return self._snapshot[1]
+
+    def team_of(self, namespace: str) -> str:
+        """The team owning a namespace (rules applied to the name while it is unknown)."""
+        team = self._teams.get(namespace)
+        return team if team is not None else namespace_team(namespace, None, self._rules)
+
+    def team_of_pod(self, pod: PodRecord) -> str:
+        """The team a pod is charged to (a vcluster pod's own team label wins)."""
+        return pod_team(pod, self.team_of(pod.namespace))
+
+    def namespace(self, name: str) -> NamespaceRecord | None:
+        """The record of a namespace, or None while it is unknown."""
+        return self._namespaces.get(name)
+
+    def namespaces(self) -> list[NamespaceRecord]:
+        """Every known namespace, sorted by name."""
+        return [self._namespaces[n] for n in sorted(self._namespaces)]
+
+    def pods(self, namespace: str | None = None) -> list[PodRecord]:
+        """The pods of one namespace, or of all; a copy, safe to hold across awaits."""
+        if namespace is not None:
+            space = self._spaces.get(namespace)
+            return list(space.pods.values()) if space else []
+        return [pod for space in self._spaces.values() for pod in space.pods.values()]
+
+    def nodes(self) -> list[NodeRecord]:
+        """Every known node, sorted by name."""
+        return [self._nodes[n] for n in sorted(self._nodes)]
+
+    def pvcs(self) -> list[PvcRecord]:
+        """Every known PersistentVolumeClaim."""
+        return [pvc for space in self._spaces.values() for pvc in space.pvcs.values()]
+
+    # -- decoding at the edge --------------------------------------------------------
+
+    def _key(self, kind: str, obj: Mapping[str, Any]) -> Key | None:
+        try:
+            return object_key(obj)
+        except DecodeError:
+            self._health.record_parse_error(kind)
+            return None
+
+    def _upsert(self, kind: str, handler: _Kind, obj: Mapping[str, Any]) -> Key | None:
+        key = self._key(kind, obj)
+        if key is None:
+            return None
+        try:
+            record = handler.decode(obj)
+        except DecodeError:
+            self._health.record_parse_error(kind)
+            # Its last good version no longer describes the object: exporting it would
+            # report values that exist nowhere, so the object counts as absent.
+            handler.remove(key)
+            return None
+        handler.put(key, record)
+        return key
+
+    def _kind_table(self) -> dict[str, _Kind]:
+        rules = self._rules
+        return {
+            "namespaces": _Kind(
+                lambda body: decode_namespace(
+                    body, label_keys=rules.label_keys, annotation_keys=rules.annotation_keys
+                ),
+                self._put_namespace, self._remove_namespace,
+                lambda: [("", name) for name in self._namespaces],
+            ),
+            "pods": _Kind(
+                lambda body: decode_pod(body, team_labels=rules.label_keys),
+                self._put_pod, self._remove_pod, lambda: self._keys_in("pods"),
+            ),
+            "resourcequotas": _Kind(
+                decode_quota, self._put_quota, self._remove_quota,
+                lambda: self._keys_in("quotas"),
+            ),
+            "limitranges": _Kind(
+                decode_limitrange, self._putter("limitranges"), self._remover("limitranges"),
+                lambda: self._keys_in("limitranges"),
+            ),
+            "persistentvolumeclaims": _Kind(
+                decode_pvc, self._putter("pvcs"), self._remover("pvcs"),
+                lambda: self._keys_in("pvcs"),
+            ),
+            "nodes": _Kind(
+                decode_node, self._put_node, self._remove_node,
+                lambda: [("", name) for name in self._nodes],
+            ),
+        }  # fmt: skip
+
+    # -- per-kind bookkeeping --------------------------------------------------------
+
+    def _put_pod(self, key: Key, pod: PodRecord) -> None:
+        self._space(key[0]).put_pod(key[1], pod)
+
+    def _remove_pod(self, key: Key) -> None:
+        space = self._spaces.get(key[0])
+        if space is not None and space.remove_pod(key[1]):
+            self._prune(key[0], space)
+
+    def _put_quota(self, key: Key, quota: QuotaRecord) -> None:
+        self._space(key[0]).put_quota(key[1], quota)
+
+    def _remove_quota(self, key: Key) -> None:
+        space = self._spaces.get(key[0])
+        if space is not None and space.remove_quota(key[1]):
+            self._prune(key[0], space)
+
+    def _putter(self, attr: str) -> Callable[[Key, Any], None]:
+        def put(key: Key, record: Any) -> None:
+            getattr(self._space(key[0]), attr)[key[1]] = record
+
+        return put
+
+    def _remover(self, attr: str) -> Callable[[Key], None]:
+        def remove(key: Key) -> None:
+            space = self._spaces.get(key[0])
+            if space is not None and getattr(space, attr).pop(key[1], None) is not None:
+                self._prune(key[0], space)
+
+        return remove
+
+    def _put_namespace(self, key: Key, record: NamespaceRecord) -> None:
+        if record.budget_invalid:
+            self._health.record_parse_error("namespaces")
+        self._namespaces[key[1]] = record
+        self._teams[key[1]] = namespace_team(key[1], record, self._rules)
+
+    def _remove_namespace(self, key: Key) -> None:
+        self._namespaces.pop(key[1], None)
+        # Its objects' DELETED events may still be on their way (each kind has its own
+        # stream): keep the team until they are gone, so series do not change team.
+        if key[1] not in self._spaces:
+            self._teams.pop(key[1], None)
+
+    def _put_node(self, key: Key, record: NodeRecord) -> None:
+        self._nodes[key[1]] = record
+
+    def _remove_node(self, key: Key) -> None:
+        self._nodes.pop(key[1], None)
+
+    def _space(self, namespace: str) -> Space:
+        space = self._spaces.get(namespace)
+        if space is None:
+            space = self._spaces[namespace] = Space()
+        return space
+
+    def _prune(self, namespace: str, space: Space) -> None:
+        if space.empty():
+            del self._spaces[namespace]
+            if namespace not in self._namespaces:
+                self._teams.pop(namespace, None)
+
+    def _keys_in(self, attr: str) -> list[Key]:
+        return [(ns, name) for ns, space in self._spaces.items() for name in getattr(space, attr)]
