@@ -85,7 +85,7 @@ async def daemon(url: str) -> int:
         task = asyncio.create_task(
             run_informers(kube, sink=state, health=health, options=InformerOptions(page_size=PAGE))
         )
-        while health.unsynced_kinds():  # noqa: ASYNC110 - health has no event to wait on
+        while health.unsynced_kinds():
             await asyncio.sleep(0.01)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

@@ -48,6 +48,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"quotameter {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    run = sub.add_parser(
+        "run",
+        help="watch the cluster from KUBECONFIG or in-cluster config",
+        description="Watch the cluster of the kubeconfig (or the in-cluster "
+        "service account) and serve /metrics and the API.",
+    )
+    _add_setting_flags(run)
+
     demo = sub.add_parser(
         "demo",
         help="run against the built-in simulated cluster",
@@ -121,6 +129,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from exporter.sim.main import serve_sim
 
             return asyncio.run(serve_sim(args))
+        if args.command == "run":
+            from exporter.app import run
+
+            return asyncio.run(run(_settings_from(args)))
         if args.command == "demo":
             from exporter.app import run_demo
 
@@ -130,6 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     scenario=args.scenario,
                     churn_seconds=args.churn_seconds,
                     seed=args.seed,
+                    kubeconfig_out=args.kubeconfig_out,
                 )
             )
     except ConfigError as e:

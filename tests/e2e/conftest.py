@@ -1,0 +1,68 @@
+"""End-to-end fixtures: the simulated cluster and the real daemon on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import aiohttp
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from exporter.app import Daemon, build_daemon, serve
+from exporter.kube.config import static_config
+from exporter.settings import load_settings
+from exporter.sim.server import SimServer
+
+
+@dataclass
+class RunningDaemon:
+    """A daemon serving on `url`, watching the simulated cluster."""
+
+    daemon: Daemon
+    url: str
+    session: aiohttp.ClientSession
+
+    async def scrape(self) -> str:
+        """The /metrics text."""
+        async with self.session.get(f"{self.url}/metrics") as r:
+            assert r.status == 200
+            return await r.text()
+
+    async def samples(self) -> dict[tuple[str, frozenset], float]:
+        """Every sample of a scrape keyed by (name, labels)."""
+        text = await self.scrape()
+        return {
+            (s.name, frozenset(s.labels.items())): s.value
+            for family in text_string_to_metric_families(text)
+            for s in family.samples
+        }
+
+    async def wait_ready(self, within: float = 10) -> None:
+        """Until /readyz says every informer has synced."""
+        async with asyncio.timeout(within):
+            while True:
+                async with self.session.get(f"{self.url}/readyz") as r:
+                    if r.status == 200:
+                        return
+                await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+async def daemon(sim: SimServer) -> AsyncIterator[RunningDaemon]:
+    """The daemon (port 0) watching the `sim` fixture's cluster, ready."""
+    settings = load_settings(
+        flags={"host": "127.0.0.1", "port": 0, "log_level": "warning", "log_format": "json"}
+    )
+    built = build_daemon(settings)
+    stop, port = asyncio.Event(), asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(
+        serve(built, static_config(sim.url), stop=stop, on_started=port.set_result)
+    )
+    async with aiohttp.ClientSession() as session:
+        running = RunningDaemon(built, f"http://127.0.0.1:{await port}", session)
+        await running.wait_ready()
+        yield running
+    stop.set()
+    await task
