@@ -98,7 +98,7 @@ async def wait_until(predicate: Callable[[], bool], *, within: float = 10.0) -> 
     """Poll until predicate() holds; fail the test after `within` seconds."""
     async with asyncio.timeout(within):
         # A plain predicate over the sink and the cluster: there is no event to await.
-        while not predicate():  # noqa: ASYNC110
+        while not predicate():
             await asyncio.sleep(0.01)
 
 
