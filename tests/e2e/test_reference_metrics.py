@@ -142,7 +142,13 @@ async def test_deleted_namespace_loses_its_series(daemon: RunningDaemon, kubecon
 @pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool not installed")
 async def test_promtool_finds_no_problems(daemon: RunningDaemon) -> None:
     text = await daemon.scrape()
-    result = subprocess.run(
-        ["promtool", "check", "metrics"], input=text, capture_output=True, text=True, timeout=60
+    proc = await asyncio.create_subprocess_exec(
+        "promtool",
+        "check",
+        "metrics",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
-    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+    out, err = await proc.communicate(text.encode())
+    assert (proc.returncode, out, err) == (0, b"", b"")
