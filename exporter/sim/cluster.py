@@ -166,7 +166,8 @@ class Cluster:
         return count
 
     def resync(self) -> None:
-        """One pass of the periodic controllers (Deployment retries after refusals)."""
+        """One pass of the periodic controllers: expire old Events, retry Deployments."""
+        self.events.expire()
         for dep in list(self.store.iter(DEPLOYMENT)):
             controllers.reconcile_deployment(self, dep)
 

@@ -6,6 +6,7 @@ correlation (repeats bump `count`; many similar messages are combined).
 from __future__ import annotations
 
 import copy
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 MAX_SIMILAR_EVENTS = 10  # client-go's EventCorrelator combines from this many messages on
 AGGREGATE_WINDOW_SECONDS = 600
 COMBINED_PREFIX = "(combined from similar events): "
+EVENT_TTL_SECONDS = 3600  # kube-apiserver's default --event-ttl
 _COUNTED = [r for r in RESOURCES if r.namespaced and r.group != "metrics.k8s.io"]
 
 
@@ -209,7 +211,8 @@ def delete_owned_pods(cluster: Cluster, dep: dict) -> None:
 class _Similar:
     """Distinct messages seen for one (object, reason) within the window."""
 
-    messages: set[str] = field(default_factory=set)
+    # A dict, not a set: which message is dropped must not depend on hash seeds.
+    messages: dict[str, None] = field(default_factory=dict)
     last_seen: float = 0.0
     combined_event: str | None = None
 
@@ -221,7 +224,22 @@ class EventRecorder:
         self.cluster = cluster
         self._similar: dict[tuple, _Similar] = {}
         self._by_message: dict[tuple, str] = {}
+        # name -> (count, firstTimestamp): an expired Event that repeats is recreated
+        # under its old name with count + 1, as client-go's recorder does.
+        self._last: dict[str, tuple[int, str]] = {}
         self._seq = 0
+
+    def expire(self, *, ttl: float = EVENT_TTL_SECONDS) -> int:
+        """Delete Events last seen more than `ttl` seconds ago (the API server's --event-ttl)."""
+        from exporter.sim.cluster import EVENT
+
+        cutoff = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.cluster.clock() - ttl))
+        stale = [e for e in self.cluster.store.iter(EVENT) if e.get("lastTimestamp", "") < cutoff]
+        for event in stale:
+            self.cluster.store.remove(
+                EVENT, event["metadata"]["namespace"], event["metadata"]["name"]
+            )
+        return len(stale)
 
     def record(
         self,
@@ -245,10 +263,9 @@ class EventRecorder:
         now = self.cluster.clock()
         similar = self._similar.setdefault(agg_key, _Similar())
         if now - similar.last_seen > AGGREGATE_WINDOW_SECONDS:
-            similar.messages.clear()
-            similar.combined_event = None
+            similar.messages.clear()  # the combined Event itself outlives the window
         similar.last_seen = now
-        similar.messages.add(message)
+        similar.messages[message] = None
         if len(similar.messages) < MAX_SIMILAR_EVENTS:
             key = (agg_key, message)
             event = self._bump_or_create(
@@ -256,7 +273,7 @@ class EventRecorder:
             )
             self._by_message[key] = event["metadata"]["name"]
             return event
-        similar.messages.pop()
+        del similar.messages[next(iter(similar.messages))]
         event = self._bump_or_create(
             similar.combined_event, involved, kind, reason, COMBINED_PREFIX + message, component
         )
@@ -271,7 +288,7 @@ class EventRecorder:
         ns, now = involved["namespace"], self.cluster.now_iso()
         existing = self.cluster.store.get(EVENT, ns, name) if name else None
         if existing is not None:
-            return self.cluster.store.put(
+            stored = self.cluster.store.put(
                 EVENT,
                 {
                     **existing,
@@ -281,13 +298,17 @@ class EventRecorder:
                     "lastTimestamp": now,
                 },
             )
+            self._last[stored["metadata"]["name"]] = (stored["count"], stored["firstTimestamp"])
+            return stored
         self._seq += 1
         stamp = int(self.cluster.clock() * 1e9) + self._seq
+        count, first = self._last.get(name, (0, now)) if name else (0, now)
+        name = name if name and count else f"{involved['name']}.{stamp:x}"
         event = {
             "apiVersion": "v1",
             "kind": "Event",
             "metadata": {
-                "name": f"{involved['name']}.{stamp:x}",
+                "name": name,
                 "namespace": ns,
                 "uid": str(uuid.UUID(int=self.cluster.rng.getrandbits(128), version=4)),
                 "creationTimestamp": now,
@@ -296,12 +317,13 @@ class EventRecorder:
             "reason": reason,
             "message": message,
             "source": {"component": component},
-            "firstTimestamp": now,
+            "firstTimestamp": first,
             "lastTimestamp": now,
-            "count": 1,
+            "count": count + 1,
             "type": kind,
             "eventTime": None,
             "reportingComponent": component,
             "reportingInstance": "",
         }
+        self._last[name] = (count + 1, first)
         return self.cluster.store.put(EVENT, event)
