@@ -4,6 +4,7 @@ scheduler and kubelet) a node and a running status for each pod.
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
@@ -111,13 +112,20 @@ def _default_node(node: dict) -> None:
             }
         ],
     )
+    name = node["metadata"]["name"]
+    # Every field the kubelet reports: the official client's models require them all.
+    machine = uuid.uuid5(uuid.NAMESPACE_DNS, name)
     status.setdefault(
         "nodeInfo",
         {
-            "kubeletVersion": "v1.32.4",
+            "machineID": machine.hex,
+            "systemUUID": str(machine),
+            "bootID": str(uuid.uuid5(machine, "boot")),
+            "kernelVersion": "6.1.0-28-cloud-amd64",
+            "osImage": "Debian GNU/Linux 12 (bookworm)",
             "containerRuntimeVersion": "containerd://1.7.27",
-            "osImage": "Debian GNU/Linux 12",
-            "kernelVersion": "6.1.0",
+            "kubeletVersion": "v1.32.4",
+            "kubeProxyVersion": "v1.32.4",
             "operatingSystem": "linux",
             "architecture": "amd64",
         },
