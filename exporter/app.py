@@ -85,7 +85,9 @@ async def serve(
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
         await web.TCPSite(runner, settings.host, settings.port).start()
-        poller = UsagePoller(kube, table=daemon.usage, health=daemon.health)
+        poller = UsagePoller(
+            kube, table=daemon.usage, health=daemon.health, interval=settings.metrics_poll_seconds
+        )
         tasks = [
             asyncio.create_task(
                 run_informers(kube, sink=daemon.state, health=daemon.health, options=options),

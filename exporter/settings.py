@@ -29,6 +29,9 @@ class Settings(BaseSettings):
         None, description="Kubeconfig file; unset means $KUBECONFIG, ~/.kube/config, in-cluster."
     )
     context: str | None = Field(None, description="Kubeconfig context to use.")
+    metrics_poll_seconds: float = Field(
+        30.0, gt=0, description="How often to poll metrics.k8s.io for pod usage."
+    )
     page_size: int = Field(500, ge=1, le=10000, description="LIST page size (limit).")
     watch_timeout_seconds: int = Field(
         300, ge=1, description="Server-side timeout asked for each WATCH request."
