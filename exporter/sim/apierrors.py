@@ -9,3 +9,15 @@ class SimError(Exception):
     def __init__(self, code: int, reason: str, message: str, *, details: dict | None = None):
         super().__init__(message)
         self.code, self.reason, self.message, self.details = code, reason, message, details
+
+
+def resource_not_found() -> SimError:
+    """The 404 for a path that names no served resource."""
+    return SimError(404, "NotFound", "the server could not find the requested resource")
+
+
+def method_not_allowed() -> SimError:
+    """The 405 for a verb the resource does not serve."""
+    return SimError(
+        405, "MethodNotAllowed", "the server does not allow this method on the requested resource"
+    )

@@ -14,8 +14,10 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 
-from exporter.sim import admission, controllers, defaulting
+from exporter.sim import controllers, defaulting
+from exporter.sim.admission import limitranger, resourcequota
 from exporter.sim.apierrors import SimError
+from exporter.sim.events import EventRecorder
 from exporter.sim.resources import BY_KIND, BY_PATH, ResourceType
 from exporter.sim.store import Store
 
@@ -51,7 +53,7 @@ class Cluster:
         self.store = Store(history_size=history_size)
         self.rng = random.Random(seed)
         self.clock = clock
-        self.events = controllers.EventRecorder(self)
+        self.events = EventRecorder(self)
         self.scheduler = defaulting.Scheduler(lambda: self.store.iter(NODE))
         self.usage: dict[tuple[str, str], float] = {}  # (namespace, pod) -> usage/request ratio
 
@@ -212,11 +214,11 @@ class Cluster:
         if rtype in (POD, PVC):
             limitranges = self.store.namespace_items(LIMITRANGE, ns)
             if rtype is POD:
-                admission.apply_limitrange_defaults(obj, limitranges)
-            admission.validate_limitranges(rtype.kind, obj, limitranges)
+                limitranger.apply_limitrange_defaults(obj, limitranges)
+            limitranger.validate_limitranges(rtype.kind, obj, limitranges)
         quotas = self.store.namespace_items(QUOTA, ns)
         if quotas and rtype not in (EVENT, QUOTA, LIMITRANGE):
-            admission.check_quotas(rtype.kind, obj, quotas)
+            resourcequota.check_quotas(rtype.kind, obj, quotas)
         if rtype is POD:
             defaulting.schedule_pod(self, obj)
 

@@ -1,26 +1,19 @@
-"""Controllers of the simulated control plane: ResourceQuota status, the
-Deployment/ReplicaSet controller, and the Event recorder with client-go's
-correlation (repeats bump `count`; many similar messages are combined).
+"""Controllers of the simulated control plane: ResourceQuota status and the
+Deployment/ReplicaSet controller. (The Event recorder they report through is in `events`.)
 """
 
 from __future__ import annotations
 
 import copy
-import time
 import uuid
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from exporter.sim import admission
+from exporter.sim.admission.quotausage import quota_used
 from exporter.sim.resources import RESOURCES
 
 if TYPE_CHECKING:
     from exporter.sim.cluster import Cluster
 
-MAX_SIMILAR_EVENTS = 10  # client-go's EventCorrelator combines from this many messages on
-AGGREGATE_WINDOW_SECONDS = 600
-COMBINED_PREFIX = "(combined from similar events): "
-EVENT_TTL_SECONDS = 3600  # kube-apiserver's default --event-ttl
 _COUNTED = [r for r in RESOURCES if r.namespaced and r.group != "metrics.k8s.io"]
 
 
@@ -37,7 +30,7 @@ def refresh_quotas(cluster: Cluster, namespace: str) -> None:
     pods, pvcs = cluster.pods(namespace), cluster.store.namespace_items(PVC, namespace)
     counts = {_count_key(r): cluster.store.count(r, namespace) for r in _COUNTED}
     for quota in quotas:
-        used = admission.quota_used(quota, pods=pods, pvcs=pvcs, object_counts=counts)
+        used = quota_used(quota, pods=pods, pvcs=pvcs, object_counts=counts)
         hard = dict(quota.get("spec", {}).get("hard", {}))
         status = quota.get("status", {})
         if status.get("used") != used or status.get("hard") != hard:
@@ -99,11 +92,28 @@ def _create_pod(cluster: Cluster, dep: dict, pod_hash: str) -> bool:
     from exporter.sim.cluster import POD
 
     rs = _replicaset_ref(dep, pod_hash)
-    template = copy.deepcopy(dep["spec"].get("template", {}))
-    meta = template.get("metadata", {})
+    template = dep["spec"].get("template", {})
     # Newer API servers generate the name before admission, so refusals name the pod.
     name = f"{rs['name']}-{cluster.random_suffix()}"
-    pod = {
+    pod = _pod_from_template(template, rs, name=name, pod_hash=pod_hash)
+    try:
+        cluster.create(POD, pod, namespace=rs["namespace"])
+    except SimError as e:
+        cluster.events.record(
+            rs, kind="Warning", reason="FailedCreate", message=f"Error creating: {e.message}"
+        )
+        return False
+    cluster.events.record(
+        rs, kind="Normal", reason="SuccessfulCreate", message=f"Created pod: {name}"
+    )
+    return True
+
+
+def _pod_from_template(template: dict, rs: dict, *, name: str, pod_hash: str) -> dict:
+    """A pod of the ReplicaSet `rs` from a copy of its template."""
+    template = copy.deepcopy(template)
+    meta = template.get("metadata", {})
+    return {
         "metadata": {
             **meta,
             "name": name,
@@ -123,17 +133,6 @@ def _create_pod(cluster: Cluster, dep: dict, pod_hash: str) -> bool:
         },
         "spec": template.get("spec", {}),
     }
-    try:
-        cluster.create(POD, pod, namespace=rs["namespace"])
-    except SimError as e:
-        cluster.events.record(
-            rs, kind="Warning", reason="FailedCreate", message=f"Error creating: {e.message}"
-        )
-        return False
-    cluster.events.record(
-        rs, kind="Normal", reason="SuccessfulCreate", message=f"Created pod: {name}"
-    )
-    return True
 
 
 def _replicaset_ref(dep: dict, pod_hash: str) -> dict:
@@ -202,128 +201,3 @@ def delete_owned_pods(cluster: Cluster, dep: dict) -> None:
     for pod in cluster.pods(dep["metadata"]["namespace"]):
         if _owner_deployment(pod) == name:
             _remove_pod(cluster, pod)
-
-
-# -- Events -----------------------------------------------------------------------------------
-
-
-@dataclass
-class _Similar:
-    """Distinct messages seen for one (object, reason) within the window."""
-
-    # A dict, not a set: which message is dropped must not depend on hash seeds.
-    messages: dict[str, None] = field(default_factory=dict)
-    last_seen: float = 0.0
-    combined_event: str | None = None
-
-
-class EventRecorder:
-    """Records Events as client-go's recorder does: dedupe by message, combine past 10."""
-
-    def __init__(self, cluster: Cluster) -> None:
-        self.cluster = cluster
-        self._similar: dict[tuple, _Similar] = {}
-        self._by_message: dict[tuple, str] = {}
-        # name -> (count, firstTimestamp): an expired Event that repeats is recreated
-        # under its old name with count + 1, as client-go's recorder does.
-        self._last: dict[str, tuple[int, str]] = {}
-        self._seq = 0
-
-    def expire(self, *, ttl: float = EVENT_TTL_SECONDS) -> int:
-        """Delete Events last seen more than `ttl` seconds ago (the API server's --event-ttl)."""
-        from exporter.sim.cluster import EVENT
-
-        cutoff = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.cluster.clock() - ttl))
-        stale = [e for e in self.cluster.store.iter(EVENT) if e.get("lastTimestamp", "") < cutoff]
-        for event in stale:
-            self.cluster.store.remove(
-                EVENT, event["metadata"]["namespace"], event["metadata"]["name"]
-            )
-        return len(stale)
-
-    def record(
-        self,
-        involved: dict,
-        *,
-        kind: str,
-        reason: str,
-        message: str,
-        component: str = "replicaset-controller",
-    ) -> dict:
-        """Record one occurrence; returns the Event object as stored."""
-        agg_key = (
-            component,
-            involved["kind"],
-            involved["namespace"],
-            involved["name"],
-            involved.get("uid", ""),
-            kind,
-            reason,
-        )
-        now = self.cluster.clock()
-        similar = self._similar.setdefault(agg_key, _Similar())
-        if now - similar.last_seen > AGGREGATE_WINDOW_SECONDS:
-            similar.messages.clear()  # the combined Event itself outlives the window
-        similar.last_seen = now
-        similar.messages[message] = None
-        if len(similar.messages) < MAX_SIMILAR_EVENTS:
-            key = (agg_key, message)
-            event = self._bump_or_create(
-                self._by_message.get(key), involved, kind, reason, message, component
-            )
-            self._by_message[key] = event["metadata"]["name"]
-            return event
-        del similar.messages[next(iter(similar.messages))]
-        event = self._bump_or_create(
-            similar.combined_event, involved, kind, reason, COMBINED_PREFIX + message, component
-        )
-        similar.combined_event = event["metadata"]["name"]
-        return event
-
-    def _bump_or_create(
-        self, name: str | None, involved: dict, kind: str, reason: str, message: str, component: str
-    ) -> dict:
-        from exporter.sim.cluster import EVENT
-
-        ns, now = involved["namespace"], self.cluster.now_iso()
-        existing = self.cluster.store.get(EVENT, ns, name) if name else None
-        if existing is not None:
-            stored = self.cluster.store.put(
-                EVENT,
-                {
-                    **existing,
-                    "metadata": dict(existing["metadata"]),
-                    "count": existing.get("count", 1) + 1,
-                    "message": message,
-                    "lastTimestamp": now,
-                },
-            )
-            self._last[stored["metadata"]["name"]] = (stored["count"], stored["firstTimestamp"])
-            return stored
-        self._seq += 1
-        stamp = int(self.cluster.clock() * 1e9) + self._seq
-        count, first = self._last.get(name, (0, now)) if name else (0, now)
-        name = name if name and count else f"{involved['name']}.{stamp:x}"
-        event = {
-            "apiVersion": "v1",
-            "kind": "Event",
-            "metadata": {
-                "name": name,
-                "namespace": ns,
-                "uid": str(uuid.UUID(int=self.cluster.rng.getrandbits(128), version=4)),
-                "creationTimestamp": now,
-            },
-            "involvedObject": dict(involved),
-            "reason": reason,
-            "message": message,
-            "source": {"component": component},
-            "firstTimestamp": first,
-            "lastTimestamp": now,
-            "count": count + 1,
-            "type": kind,
-            "eventTime": None,
-            "reportingComponent": component,
-            "reportingInstance": "",
-        }
-        self._last[name] = (count + 1, first)
-        return self.cluster.store.put(EVENT, event)

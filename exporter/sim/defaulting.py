@@ -112,24 +112,7 @@ def _default_node(node: dict) -> None:
             }
         ],
     )
-    name = node["metadata"]["name"]
-    # Every field the kubelet reports: the official client's models require them all.
-    machine = uuid.uuid5(uuid.NAMESPACE_DNS, name)
-    status.setdefault(
-        "nodeInfo",
-        {
-            "machineID": machine.hex,
-            "systemUUID": str(machine),
-            "bootID": str(uuid.uuid5(machine, "boot")),
-            "kernelVersion": "6.1.0-28-cloud-amd64",
-            "osImage": "Debian GNU/Linux 12 (bookworm)",
-            "containerRuntimeVersion": "containerd://1.7.27",
-            "kubeletVersion": "v1.32.4",
-            "kubeProxyVersion": "v1.32.4",
-            "operatingSystem": "linux",
-            "architecture": "amd64",
-        },
-    )
+    status.setdefault("nodeInfo", _node_info(node["metadata"]["name"]))
     status.setdefault(
         "addresses",
         [
@@ -137,6 +120,23 @@ def _default_node(node: dict) -> None:
             {"type": "Hostname", "address": node["metadata"]["name"]},
         ],
     )
+
+
+def _node_info(name: str) -> dict:
+    # Every field the kubelet reports: the official client's models require them all.
+    machine = uuid.uuid5(uuid.NAMESPACE_DNS, name)
+    return {
+        "machineID": machine.hex,
+        "systemUUID": str(machine),
+        "bootID": str(uuid.uuid5(machine, "boot")),
+        "kernelVersion": "6.1.0-28-cloud-amd64",
+        "osImage": "Debian GNU/Linux 12 (bookworm)",
+        "containerRuntimeVersion": "containerd://1.7.27",
+        "kubeletVersion": "v1.32.4",
+        "kubeProxyVersion": "v1.32.4",
+        "operatingSystem": "linux",
+        "architecture": "amd64",
+    }
 
 
 # -- scheduling and pod status --------------------------------------------------------------

@@ -19,12 +19,7 @@ def list_body(
     match = list_matcher(rtype, query)
     if rtype.group == "metrics.k8s.io":
         items = [i for i in metrics_items(cluster, rtype, namespace) if match is None or match(i)]
-        return {
-            "kind": rtype.list_kind,
-            "apiVersion": rtype.api_version,
-            "metadata": {"resourceVersion": ""},
-            "items": items,
-        }
+        return _list(rtype, {"resourceVersion": ""}, items)
     limit = _int_param(query, "limit")
     selector_key = f"{query.get('labelSelector', '')}|{query.get('fieldSelector', '')}"
     try:
@@ -45,11 +40,15 @@ def list_body(
         meta["continue"] = page.continue_token
     if page.remaining is not None:
         meta["remainingItemCount"] = page.remaining
+    return _list(rtype, meta, page.items)
+
+
+def _list(rtype: ResourceType, meta: dict, items: list[dict]) -> dict:
     return {
         "kind": rtype.list_kind,
         "apiVersion": rtype.api_version,
         "metadata": meta,
-        "items": page.items,
+        "items": items,
     }
 
 

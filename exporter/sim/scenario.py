@@ -102,7 +102,14 @@ def _synthetic_namespace(i: int, pods: int, teams: int) -> Iterator[dict]:
         "kind": "Namespace",
         "metadata": {"name": ns, "labels": {"team": f"team-{i % teams:03d}"}},
     }
-    yield {
+    yield _synthetic_quota(ns)
+    yield _synthetic_limitrange(ns)
+    for p in range(pods):
+        yield _synthetic_pod(ns, p)
+
+
+def _synthetic_quota(ns: str) -> dict:
+    return {
         "apiVersion": "v1",
         "kind": "ResourceQuota",
         "metadata": {"name": "compute", "namespace": ns},
@@ -116,7 +123,10 @@ def _synthetic_namespace(i: int, pods: int, teams: int) -> Iterator[dict]:
             }
         },
     }
-    yield {
+
+
+def _synthetic_limitrange(ns: str) -> dict:
+    return {
         "apiVersion": "v1",
         "kind": "LimitRange",
         "metadata": {"name": "defaults", "namespace": ns},
@@ -131,31 +141,33 @@ def _synthetic_namespace(i: int, pods: int, teams: int) -> Iterator[dict]:
             ]
         },
     }
-    for p in range(pods):
-        yield {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": {
-                "name": f"app-{p:03d}",
-                "namespace": ns,
-                "labels": {"app": f"app-{p % 5}"},
-            },
-            "spec": {
-                "containers": [
-                    {
-                        "name": "main",
-                        "image": "registry.example.com/app:1",
-                        "resources": {
-                            "requests": {
-                                "cpu": f"{100 + 50 * (p % 4)}m",
-                                "memory": f"{128 * (1 + p % 3)}Mi",
-                            },
-                            "limits": {"cpu": "1", "memory": "1Gi"},
+
+
+def _synthetic_pod(ns: str, p: int) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": f"app-{p:03d}",
+            "namespace": ns,
+            "labels": {"app": f"app-{p % 5}"},
+        },
+        "spec": {
+            "containers": [
+                {
+                    "name": "main",
+                    "image": "registry.example.com/app:1",
+                    "resources": {
+                        "requests": {
+                            "cpu": f"{100 + 50 * (p % 4)}m",
+                            "memory": f"{128 * (1 + p % 3)}Mi",
                         },
-                    }
-                ]
-            },
-        }
+                        "limits": {"cpu": "1", "memory": "1Gi"},
+                    },
+                }
+            ]
+        },
+    }
 
 
 def load_synthetic(cluster: Cluster, *, namespaces: int, pods_per_namespace: int) -> int:

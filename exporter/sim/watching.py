@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING
 import orjson
 from aiohttp import web
 
-from exporter.sim import tables
+from exporter.sim.apierrors import SimError
 from exporter.sim.faults import STREAM_FAULTS, Fault
 from exporter.sim.resources import ResourceType
 from exporter.sim.selectors import labels_match, parse_field_selector, parse_label_selector
 from exporter.sim.store import Event, Expired
+from exporter.sim.tables.rendering import render_watch_table
 
 if TYPE_CHECKING:
     from exporter.sim.server import SimServer
@@ -52,7 +53,7 @@ class WatchStream:
         self.match = list_matcher(rtype, query)
         self.rv = query.get("resourceVersion") or ""
         self.bookmarks = query.get("allowWatchBookmarks") in ("1", "true")
-        self.timeout = float(query.get("timeoutSeconds") or DEFAULT_TIMEOUT_SECONDS)
+        self.timeout = _timeout_seconds(query.get("timeoutSeconds"))
         self.table = table
         self.include_object = query.get("includeObject", "Metadata")
         self._first_table = True
@@ -121,7 +122,7 @@ class WatchStream:
             return
         obj = {"apiVersion": self.rtype.api_version, "kind": self.rtype.kind, **event.obj}
         if self.table:
-            obj = tables.render_watch_table(
+            obj = render_watch_table(
                 self.rtype.plural,
                 event.obj,
                 include_object=self.include_object,
@@ -198,3 +199,16 @@ def _now(server: SimServer):
     from datetime import UTC, datetime
 
     return datetime.fromtimestamp(server.cluster.clock(), UTC)
+
+
+def _timeout_seconds(raw: str | None) -> float:
+    """timeoutSeconds of a WATCH; a bad value is a 400, as on the real server."""
+    if not raw:
+        return DEFAULT_TIMEOUT_SECONDS
+    try:
+        value = int(raw)
+    except ValueError as e:
+        raise SimError(400, "BadRequest", f"invalid timeoutSeconds: {raw!r}") from e
+    if value < 0:
+        raise SimError(400, "BadRequest", f"invalid timeoutSeconds: {raw!r}")
+    return float(value)

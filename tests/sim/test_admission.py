@@ -6,14 +6,14 @@ import copy
 
 import pytest
 
-from exporter.sim.admission import (
-    AdmissionError,
+from exporter.sim.admission import AdmissionError
+from exporter.sim.admission.limitranger import (
     apply_limitrange_defaults,
-    check_quotas,
     container_defaults,
-    quota_used,
     validate_limitranges,
 )
+from exporter.sim.admission.quotausage import quota_used
+from exporter.sim.admission.resourcequota import check_quotas
 
 DEV_HARD = {
     "requests.cpu": "2",

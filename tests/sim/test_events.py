@@ -4,7 +4,7 @@ combine, and an expired Event that repeats comes back under its old name."""
 from __future__ import annotations
 
 from exporter.sim.cluster import EVENT, NAMESPACE, Cluster
-from exporter.sim.controllers import COMBINED_PREFIX
+from exporter.sim.events import COMBINED_PREFIX
 
 RS = {
     "apiVersion": "apps/v1",

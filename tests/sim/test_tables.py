@@ -7,13 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from exporter.sim.tables import (
-    TableOptionsError,
-    accepts_table,
-    human_duration,
-    render_table,
-    render_watch_table,
-)
+from exporter.sim.tables.durations import human_duration
+from exporter.sim.tables.negotiation import accepts_table
+from exporter.sim.tables.rendering import TableOptionsError, render_table, render_watch_table
 
 NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
 KUBECTL_ACCEPT = (
