@@ -30,6 +30,7 @@ PVC = BY_PATH[("", "v1", "persistentvolumeclaims")]
 EVENT = BY_PATH[("", "v1", "events")]
 DEPLOYMENT = BY_PATH[("apps", "v1", "deployments")]
 
+TOUCH_ANNOTATION = "sim.quotameter.io/touched"
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # what generateName draws from
 
 
@@ -166,6 +167,18 @@ class Cluster:
         for ns in touched - {""}:
             controllers.refresh_quotas(self, ns)
         return count
+
+    def touch_pods(self, count: int) -> int:
+        """MODIFY `count` pods (round robin) by bumping an annotation: a cheap event
+        source for benchmarks; resources do not change, so quotas are not recomputed."""
+        pods = [p for spaces in self.store.iter_namespaces(POD) for p in spaces]
+        for i in range(count if pods else 0):
+            pod = pods[i % len(pods)]
+            annotations = {**pod["metadata"].get("annotations", {}), TOUCH_ANNOTATION: str(i)}
+            pods[i % len(pods)] = self.store.put(
+                POD, {**pod, "metadata": {**pod["metadata"], "annotations": annotations}}
+            )
+        return count if pods else 0
 
     def resync(self) -> None:
         """One pass of the periodic controllers: expire old Events, retry Deployments."""

@@ -8,6 +8,7 @@ verbs, `discovery` the discovery and OpenAPI documents.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,6 +103,7 @@ class SimServer:
             router.add_get(path, discovery.ok)
         router.add_post("/sim/faults", self._add_fault)
         router.add_post("/sim/resync", self._resync)
+        router.add_post("/sim/touch", self._touch)
 
     async def start(self, *, host: str = "127.0.0.1", port: int = 0) -> str:
         """Listen on host:port (0 picks a free port); returns the base URL."""
@@ -146,6 +148,21 @@ class SimServer:
     async def _resync(self, request: web.Request) -> web.Response:
         self.cluster.resync()
         return json_response({"resourceVersion": str(self.cluster.store.rv)})
+
+    async def _touch(self, request: web.Request) -> web.Response:
+        try:
+            count = int(request.query.get("count", "1"))
+        except ValueError:
+            return json_response(status_body(400, "BadRequest", "count must be an integer"), 400)
+        started = time.perf_counter()
+        touched = self.cluster.touch_pods(count)
+        return json_response(
+            {
+                "touched": touched,
+                "seconds": time.perf_counter() - started,
+                "resourceVersion": str(self.cluster.store.rv),
+            }
+        )
 
     # -- the REST API ----------------------------------------------------------------------
 

@@ -72,6 +72,11 @@ class Store:
             for name in sorted(objs):
                 yield objs[name]
 
+    def iter_namespaces(self, rtype: ResourceType) -> Iterator[list[dict]]:
+        """Objects of a type, one unordered list per namespace (cheap: no sorting)."""
+        for objs in self._objects.get(rtype, {}).values():
+            yield list(objs.values())
+
     def count(self, rtype: ResourceType, namespace: str | None = None) -> int:
         """How many objects of a type exist (optionally in one namespace)."""
         spaces = self._objects.get(rtype, {})
