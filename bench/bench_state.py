@@ -1,10 +1,14 @@
-"""Micro-benchmark of ClusterState and the collectors on a large synthetic cluster.
+"""Micro-benchmark of ClusterState and /metrics on a large synthetic cluster.
 
-    .venv/bin/python bench/bench_state.py [--namespaces 5000] [--pods 20]
+    .venv/bin/python -m bench.bench_state [--namespaces 5000] [--pods 20]
 
 Reports: time to LIST everything into the state, memory the state keeps (tracemalloc,
 current and peak during the load), pod MODIFIED events applied per second (status-only
-changes and changes that move the sums), and one scrape (collect + generate_latest).
+changes and changes that move the sums), and the median /metrics render time of
+prometheus_client's generate_latest and of the cached TextExposition side by side:
+cold (the first scrape of a freshly loaded state) and warm (after 1% of the pods
+changed phase since the previous scrape, so their sums moved), each with a usage sample
+of every pod. Every render includes building the state's snapshot.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import argparse
 import copy
 import gc
+import random
 import statistics
 import time
 import tracemalloc
@@ -20,13 +25,16 @@ from collections.abc import Callable
 from prometheus_client import CollectorRegistry, generate_latest
 
 from exporter.metrics.collector import register_collectors
+from exporter.metrics.exposition import TextExposition
 from exporter.model.health import InformerHealth
 from exporter.model.state import ClusterState
+from exporter.model.usage import UsageTable
 from exporter.sim.scenario import synthetic_manifests
 
 KINDS = {"Node": "nodes", "Namespace": "namespaces", "ResourceQuota": "resourcequotas",
          "LimitRange": "limitranges", "Pod": "pods"}  # fmt: skip
 PAGE = 500
+RENDERERS = ("generate_latest", "TextExposition")  # the keys of renderers()
 MIB = 2**20
 
 
@@ -60,6 +68,15 @@ def timed(fn: Callable[[], object]) -> tuple[float, object]:
     return time.perf_counter() - start, result
 
 
+def timed_render(render: Callable[[], bytes]) -> float:
+    """Milliseconds of one render, after a full collection: a collection that earlier work
+    made due must not land in whichever renderer happens to run next."""
+    gc.collect()
+    start = time.perf_counter()
+    render()
+    return (time.perf_counter() - start) * 1000
+
+
 def measure_memory(bodies: dict[str, list[dict]]) -> tuple[float, float]:
     """(MiB the loaded state keeps, MiB peak while loading), input bodies excluded."""
     gc.collect()
@@ -90,13 +107,70 @@ def events_per_second(state: ClusterState, events: list[dict]) -> float:
     return len(events) / elapsed
 
 
-def scrape_seconds(state: ClusterState, registry: CollectorRegistry, probe: dict) -> float:
-    """Median of 5 scrapes, each after one event, so the snapshot is rebuilt every time."""
-    samples = []
-    for _ in range(5):
-        state.apply("pods", "MODIFIED", probe)
-        samples.append(timed(lambda: generate_latest(registry))[0])
-    return statistics.median(samples)
+def usage_table(pods: list[dict]) -> UsageTable:
+    """A metrics.k8s.io sample of every pod, as the poller would have loaded it."""
+    table = UsageTable(health=InformerHealth())
+    items = [
+        {"metadata": {"name": p["metadata"]["name"], "namespace": p["metadata"]["namespace"]},
+         "containers": [{"name": "main", "usage": {"cpu": f"{i % 900}m", "memory": "100Mi"}}]}
+        for i, p in enumerate(pods)
+    ]  # fmt: skip
+    table.replace(items, timestamp=0.0)
+    return table
+
+
+def renderers(state: ClusterState, usage: UsageTable) -> dict[str, Callable[[], bytes]]:
+    """Both ways to produce /metrics in the text format, over the same state."""
+    registry = CollectorRegistry()
+    health = InformerHealth()
+    register_collectors(registry, state=state, health=health, version="bench", usage=usage)
+    text = TextExposition(state=state, health=health, version="bench", usage=usage)
+    return {"generate_latest": lambda: generate_latest(registry), "TextExposition": text.render}
+
+
+def change_one_percent(state: ClusterState, pods: list[dict], rng: random.Random) -> None:
+    """Flip the phase (Running <-> Succeeded) of 1% of the pods: their sums move."""
+    for i in rng.sample(range(len(pods)), max(1, len(pods) // 100)):
+        body = pods[i]
+        phase = "Running" if body.get("status", {}).get("phase") == "Succeeded" else "Succeeded"
+        pods[i] = {**body, "status": {"phase": phase}}
+        state.apply("pods", "MODIFIED", pods[i])
+
+
+def render_ms(
+    bodies: dict[str, list[dict]], usage: UsageTable, name: str, rounds: int
+) -> tuple[float, list[float]]:
+    """(cold ms, [warm ms]) of one renderer on its own freshly loaded state: the first
+    scrape, then ``rounds`` scrapes each after 1% of the pods changed."""
+    state, pods, rng = load(bodies), list(bodies["pods"]), random.Random(7)
+    render = renderers(state, usage)[name]
+    cold = timed_render(render)
+    warm = []
+    for _ in range(rounds):
+        change_one_percent(state, pods, rng)
+        warm.append(timed_render(render))
+    return cold, warm
+
+
+def report_scrapes(bodies: dict[str, list[dict]], args: argparse.Namespace) -> None:
+    """The side-by-side table of median /metrics render times, with the series count."""
+    usage = usage_table(bodies["pods"])
+    text = TextExposition(
+        state=load(bodies), health=InformerHealth(), version="b", usage=usage
+    ).render()
+    series = sum(1 for line in text.splitlines() if not line.startswith(b"#"))
+    print(f"/metrics: {series:,} series, {len(text) / MIB:.1f} MiB of text")
+    cold: dict[str, list[float]] = {name: [] for name in RENDERERS}
+    warm: dict[str, list[float]] = {name: [] for name in RENDERERS}
+    for _ in range(args.cold_runs):
+        for name in RENDERERS:  # interleaved, so machine noise hits both alike
+            first, then = render_ms(bodies, usage, name, args.rounds)
+            cold[name].append(first)
+            warm[name] += then
+    print(f"{'render (median ms)':<22}{'cold':>8}{'warm (1% of pods changed)':>28}")
+    for name in RENDERERS:
+        median_cold, median_warm = statistics.median(cold[name]), statistics.median(warm[name])
+        print(f"{name:<22}{median_cold:>8.0f}{median_warm:>28.0f}")
 
 
 def main() -> None:
@@ -105,6 +179,8 @@ def main() -> None:
     parser.add_argument("--namespaces", type=int, default=5000)
     parser.add_argument("--pods", type=int, default=20, help="pods per namespace")
     parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=5, help="warm scrapes per load")
+    parser.add_argument("--cold-runs", type=int, default=3, help="fresh loads per renderer")
     args = parser.parse_args()
     bodies = cluster_bodies(args.namespaces, args.pods)
     pods = bodies["pods"]
@@ -118,13 +194,9 @@ def main() -> None:
         rate = events_per_second(state, events)
         what = "phase changes (sums move)" if move_sums else "status-only changes"
         print(f"pod MODIFIED, {what}: {rate:,.0f} events/s")
-    registry = CollectorRegistry()
-    register_collectors(registry, state=state, health=InformerHealth(), version="bench")
-    text = generate_latest(registry)
-    series = sum(1 for line in text.splitlines() if not line.startswith(b"#"))
-    seconds = scrape_seconds(state, registry, pods[0])
-    print(f"scrape (snapshot + collect + generate_latest): {seconds * 1000:.0f} ms median of 5, "
-          f"{series:,} series, {len(text) / MIB:.1f} MiB of text")  # fmt: skip
+    del state, events
+    gc.collect()
+    report_scrapes(bodies, args)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import structlog
 from aiohttp import web
@@ -23,8 +22,10 @@ from exporter.kube.metricspoll import UsagePoller
 from exporter.kube.resources import RESOURCES
 from exporter.logconfig import configure_logging
 from exporter.metrics.collector import register_collectors
+from exporter.metrics.exposition import TextExposition
 from exporter.model.health import InformerHealth
 from exporter.model.state import ClusterState
+from exporter.model.summary import summary
 from exporter.model.usage import UsageTable
 from exporter.settings import Settings
 from exporter.web import build_app
@@ -49,19 +50,17 @@ def build_daemon(settings: Settings) -> Daemon:
     state = ClusterState(health=health)
     usage = UsageTable(health=health)
     registry = CollectorRegistry(auto_describe=False)
-    register_collectors(registry, state=state, health=health, version=__version__)
+    register_collectors(registry, state=state, health=health, version=__version__, usage=usage)
+    text = TextExposition(state=state, health=health, version=__version__, usage=usage)
     token = settings.api_token.get_secret_value() if settings.api_token else None
     app = build_app(
-        registry=registry, health=health, summary=lambda: _summary(state), api_token=token
+        registry=registry,
+        text=text.render,
+        health=health,
+        summary=lambda: summary(state.snapshot(), usage=usage, rejections=state.rejections),
+        api_token=token,
     )
     return Daemon(settings, health, state, usage, registry, app)
-
-
-def _summary(state: ClusterState) -> dict[str, Any]:
-    snapshot = state.snapshot()
-    return {
-        "namespaces": [{"namespace": ns.namespace, "team": ns.team} for ns in snapshot.namespaces]
-    }
 
 
 async def serve(

@@ -15,6 +15,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
+from exporter.metrics.exposition import CONTENT_TYPE
 from exporter.model.health import InformerHealth
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -47,6 +48,7 @@ def _auth_middleware(token: str | None):
 def build_app(
     *,
     registry: CollectorRegistry,
+    text: Callable[[], bytes],
     health: InformerHealth,
     summary: Callable[[], dict[str, Any]],
     api_token: str | None = None,
@@ -55,8 +57,12 @@ def build_app(
     """The aiohttp application with every route of the daemon."""
 
     async def metrics(request: web.Request) -> web.Response:
-        encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
-        return web.Response(body=encoder(registry), headers={"Content-Type": content_type})
+        accept = request.headers.get("Accept", "")
+        if "application/openmetrics-text" in accept:
+            encoder, content_type = choose_encoder(accept)
+            return web.Response(body=encoder(registry), headers={"Content-Type": content_type})
+        # The text format comes from a renderer that caches unchanged namespaces.
+        return web.Response(body=text(), headers={"Content-Type": CONTENT_TYPE})
 
     async def healthz(request: web.Request) -> web.Response:
         return web.Response(text="ok\n")

@@ -1,8 +1,12 @@
-"""Collectors for the quota, LimitRange, workload and exporter-health metrics.
+"""Collectors for the quota, LimitRange, workload, usage and exporter-health metrics.
 
 Each ``collect()`` reads one immutable snapshot (ClusterState.snapshot(),
 InformerHealth.snapshot()) and yields one family per metric: no I/O, no awaits, and
-a scrape sees either all of a watch event or none of it.
+a scrape sees either all of a watch event or none of it. What the families hold comes
+from exporter.metrics.samples, which the text renderer (exposition.py) reads too.
+
+These collectors serve OpenMetrics and tests (registry.get_sample_value); /metrics in
+the Prometheus text format is rendered by exposition.TextExposition, which caches.
 """
 
 from __future__ import annotations
@@ -13,32 +17,46 @@ from prometheus_client.core import Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from exporter.metrics import families as f
-from exporter.metrics.families import base_units
-from exporter.model.health import HealthSnapshot, InformerHealth
-from exporter.model.snapshot import LimitRangeRow, NamespaceRow, QuotaRow
+from exporter.metrics.families import MetricSpec
+from exporter.metrics.samples import (
+    Samples,
+    cluster_samples,
+    health_samples,
+    namespace_samples,
+    usage_samples,
+)
+from exporter.model.health import InformerHealth
 from exporter.model.state import ClusterState
+from exporter.model.usage import UsageTable
 
 
 class ClusterCollector(Collector):
-    """Quota, LimitRange and per-namespace workload metrics from a ClusterState.
+    """Per-namespace metrics from a ClusterState (and usage from a UsageTable, if given),
+    plus metrics_api_up (0 without a table: usage is then unknown).
 
     Scrape on the event loop's thread: state.snapshot() copies live dicts that only
     that thread mutates. The families built from the copy are then immutable.
     """
 
-    def __init__(self, state: ClusterState) -> None:
-        self._state = state
+    def __init__(self, state: ClusterState, *, usage: UsageTable | None = None) -> None:
+        self._state, self._usage = state, usage
 
     def describe(self) -> Iterator[Metric]:
         """Empty families naming what collect() yields (spares a collect at register)."""
-        return (spec.family() for spec in f.STATE_METRICS)
+        return (spec.family() for spec in (*f.STATE_METRICS, *f.CLUSTER_METRICS))
 
     def collect(self) -> Iterator[Metric]:
         """One family per metric, from the state's current snapshot."""
         snapshot = self._state.snapshot()
-        yield from quota_families(snapshot.quotas)
-        yield limitrange_family(snapshot.limitranges)
-        yield from namespace_families(snapshot.namespaces)
+        usage = self._usage.namespace_usage() if self._usage is not None else {}
+        families = {spec: spec.family() for spec in f.STATE_METRICS}
+        for view in snapshot.spaces:
+            _add(families, namespace_samples(view))
+            samples = usage_samples(view, usage.get(view.namespace))
+            _add(families, {f.NAMESPACE_USAGE: samples})
+        yield from families.values()
+        up = self._usage is not None and self._usage.up
+        yield from families_of(cluster_samples(metrics_api_up=up))
 
 
 class HealthCollector(Collector):
@@ -53,92 +71,40 @@ class HealthCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         """One family per metric, from a copy of the health counters."""
-        build = f.BUILD_INFO.family()
-        build.add_metric([self._version], 1)
-        yield build
-        yield from health_families(self._health.snapshot())
+        return families_of(health_samples(self._health.snapshot(), version=self._version))
 
 
 def register_collectors(
-    registry: CollectorRegistry, *, state: ClusterState, health: InformerHealth, version: str
+    registry: CollectorRegistry,
+    *,
+    state: ClusterState,
+    health: InformerHealth,
+    version: str,
+    usage: UsageTable | None = None,
 ) -> tuple[ClusterCollector, HealthCollector]:
     """Create both collectors and register them on ``registry`` (never the global one)."""
-    collectors = (ClusterCollector(state), HealthCollector(health, version=version))
+    collectors = (
+        ClusterCollector(state, usage=usage),
+        HealthCollector(health, version=version),
+    )
     for collector in collectors:
         registry.register(collector)
     return collectors
 
 
-def quota_families(rows: Iterable[QuotaRow]) -> Iterator[Metric]:
-    """quota_hard / used / saturation_ratio / observed_used / info."""
-    hard, used = f.QUOTA_HARD.family(), f.QUOTA_USED.family()
-    saturation, observed = f.QUOTA_SATURATION.family(), f.QUOTA_OBSERVED.family()
-    info = f.QUOTA_INFO.family()
-    for row in rows:
-        quota = row.quota
-        labels = [quota.namespace, row.team, quota.name]
-        info.add_metric([*labels, quota.scopes], 1)
-        used_by_key = dict(quota.used)
-        for key, hard_nanos in quota.hard:
-            hard.add_metric([*labels, key], base_units(hard_nanos))
-            used_nanos = used_by_key.get(key)
-            # While status.used lacks a key (no status yet) its usage is unknown, not 0.
-            if used_nanos is not None:
-                used.add_metric([*labels, key], base_units(used_nanos))
-            if used_nanos is not None and hard_nanos:
-                saturation.add_metric([*labels, key], used_nanos / hard_nanos)
-        for key, nanos in row.observed:
-            observed.add_metric([*labels, key], base_units(nanos))
-    return iter((hard, used, saturation, observed, info))
+def families_of(samples: Samples) -> Iterator[Metric]:
+    """One family per metric of ``samples``, in its order."""
+    for spec, values in samples.items():
+        family = spec.family()
+        _fill(family, values)
+        yield family
 
 
-def limitrange_family(rows: Iterable[LimitRangeRow]) -> Metric:
-    """quotameter_limitrange: one sample per type x resource x constraint."""
-    family = f.LIMITRANGE.family()
-    for row in rows:
-        record = row.limitrange
-        for kind, resource, constraint, nanos in record.items:
-            labels = [record.namespace, row.team, record.name, kind, resource, constraint]
-            family.add_metric(labels, base_units(nanos))
-    return family
+def _add(families: dict[MetricSpec, Metric], samples: Samples) -> None:
+    for spec, values in samples.items():
+        _fill(families[spec], values)
 
 
-def namespace_families(rows: Iterable[NamespaceRow]) -> Iterator[Metric]:
-    """namespace_requests / limits / pods / containers_without_requests / _limits."""
-    requests, limits = f.NAMESPACE_REQUESTS.family(), f.NAMESPACE_LIMITS.family()
-    pods = f.NAMESPACE_PODS.family()
-    no_requests = f.CONTAINERS_WITHOUT_REQUESTS.family()
-    no_limits = f.CONTAINERS_WITHOUT_LIMITS.family()
-    for row in rows:
-        labels = [row.namespace, row.team]
-        for resource, nanos in row.requests:
-            requests.add_metric([*labels, resource], base_units(nanos))
-        for resource, nanos in row.limits:
-            limits.add_metric([*labels, resource], base_units(nanos))
-        for phase, count in row.phases:
-            pods.add_metric([*labels, phase], count)
-        for resource, count in row.without_requests:
-            no_requests.add_metric([*labels, resource], count)
-        for resource, count in row.without_limits:
-            no_limits.add_metric([*labels, resource], count)
-    return iter((requests, limits, pods, no_requests, no_limits))
-
-
-def health_families(health: HealthSnapshot) -> Iterator[Metric]:
-    """informer_* , api_errors_total and parse_errors_total."""
-    synced, last_event = f.INFORMER_SYNCED.family(), f.INFORMER_LAST_EVENT.family()
-    events, relists = f.INFORMER_EVENTS.family(), f.INFORMER_RELISTS.family()
-    api_errors, parse_errors = f.API_ERRORS.family(), f.PARSE_ERRORS.family()
-    for kind, is_synced in sorted(health.synced.items()):
-        synced.add_metric([kind], 1 if is_synced else 0)
-    for kind, timestamp in sorted(health.last_event_timestamp.items()):
-        last_event.add_metric([kind], timestamp)
-    for (kind, event_type), count in sorted(health.events_total.items()):
-        events.add_metric([kind, event_type], count)
-    for (kind, reason), count in sorted(health.relists_total.items()):
-        relists.add_metric([kind, reason], count)
-    for (kind, code), count in sorted(health.api_errors_total.items()):
-        api_errors.add_metric([kind, code], count)
-    for kind, count in sorted(health.parse_errors_total.items()):
-        parse_errors.add_metric([kind], count)
-    return iter((synced, events, relists, last_event, api_errors, parse_errors))
+def _fill(family: Metric, samples: Iterable[tuple[tuple[str, ...], float]]) -> None:
+    for labels, value in samples:
+        family.add_metric(list(labels), value)

@@ -17,7 +17,9 @@ _QUOTA = (*_NS, "quota", "resource")
 _UNIT = "cores for CPU, bytes for memory and storage, else a plain count"
 
 
-@dataclass(frozen=True, slots=True)
+# eq=False: specs are singletons used as dict keys on every scrape, and identity hashing
+# spares hashing all four fields each time.
+@dataclass(frozen=True, slots=True, eq=False)
 class MetricSpec:
     """One exported metric; counters are named with their ``_total`` suffix."""
 
@@ -51,13 +53,20 @@ QUOTA_OBSERVED = _spec("quota_observed_used", GAUGE, _QUOTA,
     f"({_UNIT}).")  # fmt: skip
 QUOTA_INFO = _spec("quota_info", GAUGE, (*_NS, "quota", "scopes"),
     "Always 1; scopes holds the quota's scopes and scopeSelector, comma-joined.")  # fmt: skip
+QUOTA_REJECTIONS = _spec("quota_rejections_total", COUNTER, _QUOTA,
+    "Objects refused by the quota (FailedCreate events), per resource named in the refusal "
+    "(count).")  # fmt: skip
 LIMITRANGE = _spec("limitrange", GAUGE,
     (*_NS, "limitrange", "type", "resource", "constraint"),
     f"LimitRange constraint value ({_UNIT}; maxLimitRequestRatio is a ratio).")  # fmt: skip
 NAMESPACE_REQUESTS = _spec("namespace_requests", GAUGE, (*_NS, "resource"),
-    f"Sum of effective pod requests over non-terminal pods ({_UNIT}).")  # fmt: skip
+    "Sum of effective pod requests over non-terminal pods; storage is what Bound and "
+    f"Pending PersistentVolumeClaims request ({_UNIT}).")  # fmt: skip
 NAMESPACE_LIMITS = _spec("namespace_limits", GAUGE, (*_NS, "resource"),
     f"Sum of effective pod limits over non-terminal pods ({_UNIT}).")  # fmt: skip
+NAMESPACE_USAGE = _spec("namespace_usage", GAUGE, (*_NS, "resource"),
+    "Usage summed over the namespace's pods in the last metrics.k8s.io sample (cores for CPU, "
+    "bytes for memory).")  # fmt: skip
 NAMESPACE_PODS = _spec("namespace_pods", GAUGE, (*_NS, "phase"),
     "Pods by phase (count).")  # fmt: skip
 CONTAINERS_WITHOUT_REQUESTS = _spec("namespace_containers_without_requests", GAUGE,
@@ -66,7 +75,13 @@ CONTAINERS_WITHOUT_REQUESTS = _spec("namespace_containers_without_requests", GAU
 CONTAINERS_WITHOUT_LIMITS = _spec("namespace_containers_without_limits", GAUGE,
     (*_NS, "resource"),
     "Containers of non-terminal pods that set no limit for the resource (count).")  # fmt: skip
+LIMITRANGE_VIOLATIONS = _spec("namespace_limitrange_violations", GAUGE,
+    (*_NS, "limitrange", "resource", "constraint"),
+    "Containers (Container limits) plus pods (Pod limits) of non-terminal pods outside a "
+    "LimitRange's min, max or maxLimitRequestRatio (count).")  # fmt: skip
 
+METRICS_API_UP = _spec("metrics_api_up", GAUGE, (),
+    "1 while the last metrics.k8s.io poll succeeded, else 0 (usage is then unknown).")  # fmt: skip
 BUILD_INFO = _spec("build_info", GAUGE, ("version",),
     "Always 1; the running quotameter version.")  # fmt: skip
 INFORMER_SYNCED = _spec("informer_synced", GAUGE, ("kind",),
@@ -82,15 +97,18 @@ API_ERRORS = _spec("api_errors_total", COUNTER, ("kind", "code"),
 PARSE_ERRORS = _spec("parse_errors_total", COUNTER, ("kind",),
     "API objects skipped (or fields ignored) as undecodable (count).")  # fmt: skip
 
+# Per-namespace metrics, in exposition order (the text renderer caches them per namespace).
 STATE_METRICS = (
-    QUOTA_HARD, QUOTA_USED, QUOTA_SATURATION, QUOTA_OBSERVED, QUOTA_INFO, LIMITRANGE,
-    NAMESPACE_REQUESTS, NAMESPACE_LIMITS, NAMESPACE_PODS,
-    CONTAINERS_WITHOUT_REQUESTS, CONTAINERS_WITHOUT_LIMITS,
+    QUOTA_HARD, QUOTA_USED, QUOTA_SATURATION, QUOTA_OBSERVED, QUOTA_INFO, QUOTA_REJECTIONS,
+    LIMITRANGE, NAMESPACE_REQUESTS, NAMESPACE_LIMITS, NAMESPACE_USAGE, NAMESPACE_PODS,
+    CONTAINERS_WITHOUT_REQUESTS, CONTAINERS_WITHOUT_LIMITS, LIMITRANGE_VIOLATIONS,
 )  # fmt: skip
+CLUSTER_METRICS = (METRICS_API_UP,)
 HEALTH_METRICS = (
     BUILD_INFO, INFORMER_SYNCED, INFORMER_EVENTS, INFORMER_RELISTS, INFORMER_LAST_EVENT,
     API_ERRORS, PARSE_ERRORS,
 )  # fmt: skip
+ALL_METRICS = (*STATE_METRICS, *CLUSTER_METRICS, *HEALTH_METRICS)
 
 _NANOS_PER_UNIT = 10**9
 

@@ -11,11 +11,15 @@ from __future__ import annotations
 import functools
 
 from exporter.model.compact import Resources, intern_text, resources_dict
+from exporter.model.compliance import Compliance
 from exporter.model.quotas import is_compute_key, pod_quota_usage
 from exporter.model.records import LimitRangeRecord, PodRecord, PvcRecord, QuotaRecord
 
 # Resources whose absence from a container the compliance metrics report.
 COMPLIANCE_RESOURCES = ("cpu", "memory")
+# Claims that hold (Bound) or are waiting for (Pending) storage; a Lost claim holds none.
+STORAGE_PHASES = frozenset({"Bound", "Pending"})
+_NANO = 10**9
 
 
 class Tally:
@@ -116,9 +120,11 @@ def observe_quota(quota: QuotaRecord, pods: dict[str, PodRecord] | None) -> dict
 
 
 class Space:
-    """The objects of one namespace, and what its pods add up to, kept current."""
+    """The objects of one namespace, and what its pods and claims add up to, kept current."""
 
-    __slots__ = ("aggregate", "limitranges", "observed", "pods", "pvcs", "quotas")
+    __slots__ = (
+        "aggregate", "compliance", "limitranges", "observed", "pods", "pvcs", "quotas", "storage",
+    )  # fmt: skip
 
     def __init__(self) -> None:
         self.pods: dict[str, PodRecord] = {}
@@ -127,20 +133,24 @@ class Space:
         self.limitranges: dict[str, LimitRangeRecord] = {}
         self.pvcs: dict[str, PvcRecord] = {}
         self.aggregate: NamespaceAggregate | None = None  # None while it has no pods
+        self.compliance = Compliance()
+        self.storage = Tally()  # storage class -> requested nanos of Bound/Pending claims
 
     def empty(self) -> bool:
         """Whether nothing of this namespace is left."""
         return not (self.pods or self.quotas or self.limitranges or self.pvcs)
 
-    def put_pod(self, name: str, pod: PodRecord) -> None:
-        """Add or replace a pod, moving the sums by the difference."""
+    def put_pod(self, name: str, pod: PodRecord) -> bool:
+        """Add or replace a pod, moving the sums by the difference; False when no sum,
+        count or violation moved (a status-only change: conditions, IPs)."""
         old = self.pods.get(name)
         self.pods[name] = pod
         if old is not None and _same_charge(old, pod):
-            return  # a status-only change (conditions, IPs): the sums do not move
+            return False
         if old is not None:
             self._charge(old, -1)
         self._charge(pod, 1)
+        return True
 
     def remove_pod(self, name: str) -> bool:
         """Remove a pod; False when it was not there."""
@@ -167,6 +177,35 @@ class Space:
         del self.observed[name]
         return True
 
+    def put_limitrange(self, name: str, limitrange: LimitRangeRecord) -> None:
+        """Add or replace a LimitRange and re-evaluate every pod against the new set."""
+        old = self.limitranges.get(name)
+        self.limitranges[name] = limitrange
+        if old is None or old.items != limitrange.items:
+            self.compliance.reset(self.limitranges, self.pods.values())
+
+    def remove_limitrange(self, name: str) -> bool:
+        """Remove a LimitRange; False when it was not there."""
+        if self.limitranges.pop(name, None) is None:
+            return False
+        self.compliance.reset(self.limitranges, self.pods.values())
+        return True
+
+    def put_pvc(self, name: str, pvc: PvcRecord) -> None:
+        """Add or replace a claim, moving the storage sums by the difference."""
+        old = self.pvcs.get(name)
+        self.pvcs[name] = pvc
+        if old is not None:
+            self.storage.add(_claim(old), -1)
+        self.storage.add(_claim(pvc), 1)
+
+    def remove_pvc(self, name: str) -> bool:
+        """Remove a claim; False when it was not there."""
+        old = self.pvcs.pop(name, None)
+        if old is not None:
+            self.storage.add(_claim(old), -1)
+        return old is not None
+
     def _charge(self, pod: PodRecord, sign: int) -> None:
         if self.aggregate is None:
             self.aggregate = NamespaceAggregate()
@@ -175,6 +214,14 @@ class Space:
             self.aggregate = None
         for name, quota in self.quotas.items():
             charge_quota(self.observed[name], quota, pod, sign)
+        self.compliance.apply(pod, sign)
+
+
+def _claim(pvc: PvcRecord) -> Resources:
+    """What a claim adds to the per-class storage sums: nothing unless it holds storage."""
+    if pvc.requested_bytes is None or pvc.phase not in STORAGE_PHASES:
+        return ()
+    return ((pvc.storage_class, pvc.requested_bytes * _NANO),)
 
 
 def _same_charge(old: PodRecord, new: PodRecord) -> bool:

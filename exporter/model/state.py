@@ -4,11 +4,15 @@
 its methods, and keeps per-namespace aggregates current in O(1) per event. Every
 mutation is synchronous, so a collector running on the same event loop never sees a
 half-applied event; ``snapshot()`` hands it an immutable copy.
+
+Events go to the state's RejectionCounter, so one sink serves every informer. Whatever
+changes what is exported about a namespace bumps its ``version()``: snapshots and the
+text renderer skip the namespaces that did not change.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple
 
 from exporter.model.aggregates import Space
@@ -19,7 +23,6 @@ from exporter.model.records import (
     NodeRecord,
     PodRecord,
     PvcRecord,
-    QuotaRecord,
     decode_limitrange,
     decode_namespace,
     decode_node,
@@ -28,10 +31,13 @@ from exporter.model.records import (
     decode_quota,
     object_key,
 )
-from exporter.model.snapshot import StateSnapshot, build_snapshot
+from exporter.model.rejections import RejectionCounter
+from exporter.model.rejectiontotals import RejectionTotals
+from exporter.model.snapshot import StateSnapshot, Views
 from exporter.model.teams import DEFAULT_RULES, TeamRules, namespace_team, pod_team
 
 Key = tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped kinds
+EVENTS = "events"
 
 
 class _Kind(NamedTuple):
@@ -46,12 +52,19 @@ class _Kind(NamedTuple):
 class ClusterState:
     """Records of every watched kind and their per-namespace aggregates (an informer sink).
 
-    Kinds it does not model (``events``: quota rejections are counted elsewhere) are
-    accepted and ignored, so one sink can take every informer.
+    Events go to ``rejections`` (the RejectionCounter given, else a new one), which must
+    be fed only through this sink. Kinds it does not model are accepted and ignored.
     """
 
-    def __init__(self, *, health: InformerHealth, rules: TeamRules = DEFAULT_RULES) -> None:
+    def __init__(
+        self,
+        *,
+        health: InformerHealth,
+        rules: TeamRules = DEFAULT_RULES,
+        rejections: RejectionCounter | None = None,
+    ) -> None:
         self._health, self._rules = health, rules
+        self.rejections = rejections if rejections is not None else RejectionCounter()
         self._spaces: dict[str, Space] = {}
         self._namespaces: dict[str, NamespaceRecord] = {}
         self._teams: dict[str, str] = {}
@@ -59,17 +72,24 @@ class ClusterState:
         self._listed: dict[str, set[Key]] = {}  # kind -> keys listed since begin_relist
         self._version = 0  # bumped by every mutation; keys the cached snapshot
         self._snapshot: tuple[int, StateSnapshot] | None = None
+        self._views = Views()
+        self._totals = RejectionTotals(self.rejections)
         self._kinds = self._kind_table()
 
     # -- the sink protocol ---------------------------------------------------------
 
     def begin_relist(self, kind: str) -> None:
         """A LIST of ``kind`` starts; what it does not list is removed at end_relist."""
-        if kind in self._kinds:
+        if kind == EVENTS:
+            self.rejections.begin_relist()
+        elif kind in self._kinds:
             self._listed[kind] = set()
 
     def add_listed(self, kind: str, objects: list[dict]) -> None:
         """One page of a LIST: add or replace each object."""
+        if kind == EVENTS:
+            self._count_events(objects, lambda: self.rejections.add_listed(objects))
+            return
         handler = self._kinds.get(kind)
         if handler is None:
             return
@@ -82,6 +102,9 @@ class ClusterState:
 
     def end_relist(self, kind: str) -> None:
         """The LIST is complete: drop objects of ``kind`` it did not return."""
+        if kind == EVENTS:
+            self.rejections.end_relist()  # forgets expired Events; totals never drop
+            return
         handler, seen = self._kinds.get(kind), self._listed.pop(kind, None)
         if handler is None or seen is None:
             return  # no page was delivered: nothing says what is gone
@@ -92,6 +115,9 @@ class ClusterState:
 
     def apply(self, kind: str, event_type: str, obj: dict) -> None:
         """One watch event: ADDED or MODIFIED replaces the object, DELETED removes it."""
+        if kind == EVENTS:
+            self._count_events((obj,), lambda: self.rejections.apply(event_type, obj))
+            return
         handler = self._kinds.get(kind)
         if handler is None or event_type not in ("ADDED", "MODIFIED", "DELETED"):
             return
@@ -103,14 +129,29 @@ class ClusterState:
             self._upsert(kind, handler, obj)
         self._version += 1
 
+    def _count_events(self, events: Iterable[Any], count: Callable[[], None]) -> None:
+        touched, parse_errors = self._totals.count(events, count)
+        for _ in range(parse_errors):
+            self._health.record_parse_error(EVENTS)
+        for namespace in touched:
+            self._views.touch(namespace)
+        self._version += 1
+
     # -- reads ---------------------------------------------------------------------
 
     def snapshot(self) -> StateSnapshot:
-        """An immutable view for collectors; rebuilt only after something changed."""
+        """An immutable view for collectors; only namespaces touched since are rebuilt."""
         if self._snapshot is None or self._snapshot[0] != self._version:
-            built = build_snapshot(self._spaces, self._nodes, team_of=self.team_of)
+            built = self._views.build(
+                self._spaces, nodes=self._nodes, known=self._namespaces,
+                team_of=self.team_of, rejections=self._totals.by_namespace(),
+            )  # fmt: skip
             self._snapshot = (self._version, built)
         return self._snapshot[1]
+
+    def version(self, namespace: str) -> int:
+        """Changes whenever anything exported about the namespace does (0: nothing known)."""
+        return self._views.version(namespace)
 
     def team_of(self, namespace: str) -> str:
         """The team owning a namespace (rules applied to the name while it is unknown)."""
@@ -180,18 +221,19 @@ class ClusterState:
             ),
             "pods": _Kind(
                 lambda body: decode_pod(body, team_labels=rules.label_keys),
-                self._put_pod, self._remove_pod, lambda: self._keys_in("pods"),
+                self._putter(Space.put_pod), self._remover(Space.remove_pod),
+                lambda: self._keys_in("pods"),
             ),
             "resourcequotas": _Kind(
-                decode_quota, self._put_quota, self._remove_quota,
+                decode_quota, self._putter(Space.put_quota), self._remover(Space.remove_quota),
                 lambda: self._keys_in("quotas"),
             ),
             "limitranges": _Kind(
-                decode_limitrange, self._putter("limitranges"), self._remover("limitranges"),
-                lambda: self._keys_in("limitranges"),
+                decode_limitrange, self._putter(Space.put_limitrange),
+                self._remover(Space.remove_limitrange), lambda: self._keys_in("limitranges"),
             ),
             "persistentvolumeclaims": _Kind(
-                decode_pvc, self._putter("pvcs"), self._remover("pvcs"),
+                decode_pvc, self._putter(Space.put_pvc), self._remover(Space.remove_pvc),
                 lambda: self._keys_in("pvcs"),
             ),
             "nodes": _Kind(
@@ -202,32 +244,20 @@ class ClusterState:
 
     # -- per-kind bookkeeping --------------------------------------------------------
 
-    def _put_pod(self, key: Key, pod: PodRecord) -> None:
-        self._space(key[0]).put_pod(key[1], pod)
+    def _putter(self, put_in: Callable[[Space, str, Any], bool | None]) -> Callable:
+        """Put a record into its namespace's Space; False from it means nothing exported moved."""
 
-    def _remove_pod(self, key: Key) -> None:
-        space = self._spaces.get(key[0])
-        if space is not None and space.remove_pod(key[1]):
-            self._prune(key[0], space)
-
-    def _put_quota(self, key: Key, quota: QuotaRecord) -> None:
-        self._space(key[0]).put_quota(key[1], quota)
-
-    def _remove_quota(self, key: Key) -> None:
-        space = self._spaces.get(key[0])
-        if space is not None and space.remove_quota(key[1]):
-            self._prune(key[0], space)
-
-    def _putter(self, attr: str) -> Callable[[Key, Any], None]:
         def put(key: Key, record: Any) -> None:
-            getattr(self._space(key[0]), attr)[key[1]] = record
+            if put_in(self._space(key[0]), key[1], record) is not False:
+                self._views.touch(key[0])
 
         return put
 
-    def _remover(self, attr: str) -> Callable[[Key], None]:
+    def _remover(self, remove_from: Callable[[Space, str], bool]) -> Callable:
         def remove(key: Key) -> None:
             space = self._spaces.get(key[0])
-            if space is not None and getattr(space, attr).pop(key[1], None) is not None:
+            if space is not None and remove_from(space, key[1]):
+                self._views.touch(key[0])
                 self._prune(key[0], space)
 
         return remove
@@ -237,9 +267,12 @@ class ClusterState:
             self._health.record_parse_error("namespaces")
         self._namespaces[key[1]] = record
         self._teams[key[1]] = namespace_team(key[1], record, self._rules)
+        self._views.touch(key[1])
 
     def _remove_namespace(self, key: Key) -> None:
-        self._namespaces.pop(key[1], None)
+        if self._namespaces.pop(key[1], None) is None:
+            return
+        self._views.touch(key[1])
         # Its objects' DELETED events may still be on their way (each kind has its own
         # stream): keep the team until they are gone, so series do not change team.
         if key[1] not in self._spaces:

@@ -6,68 +6,12 @@ import shutil
 import subprocess
 
 import pytest
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import generate_latest
 
-from exporter.metrics.collector import register_collectors
-from exporter.metrics.families import HEALTH_METRICS, STATE_METRICS
-from exporter.model.health import InformerHealth
-from exporter.model.state import ClusterState
-from exporter.sim.cluster import EVENT, LIMITRANGE, NAMESPACE, NODE, POD, PVC, QUOTA, Cluster
-from exporter.sim.scenario import read_manifest_file, scenario_dir
+from exporter.metrics.families import ALL_METRICS
+from exporter.sim.cluster import NAMESPACE, POD
 
-KINDS = (NAMESPACE, POD, QUOTA, LIMITRANGE, NODE, PVC, EVENT)
-
-
-class Scrape:
-    """A ClusterState fed from a simulated cluster, and a registry to read it through."""
-
-    def __init__(self, cluster: Cluster) -> None:
-        self.cluster, self.health = cluster, InformerHealth()
-        self.state = ClusterState(health=self.health)
-        self.registry = CollectorRegistry()
-        register_collectors(self.registry, state=self.state, health=self.health, version="1.2.3")
-        for rtype in KINDS:
-            self.health.record_relist(rtype.plural, "initial")
-            self.state.begin_relist(rtype.plural)
-            self.state.add_listed(rtype.plural, list(cluster.store.iter(rtype)))
-            self.state.end_relist(rtype.plural)
-            self.health.mark_synced(rtype.plural)
-        self.rv = cluster.store.rv
-
-    def catch_up(self) -> None:
-        """Apply every change since the last call, as the watch streams would."""
-        for event in self.cluster.store.events_since(self.rv):
-            self.health.record_event(event.rtype.plural, event.type, timestamp=1700000000.0)
-            self.state.apply(event.rtype.plural, event.type, event.obj)
-        self.rv = self.cluster.store.rv
-
-    def value(self, name: str, **labels: str) -> float | None:
-        return self.registry.get_sample_value(name, labels)
-
-    def quota(self, metric: str, ns: str, resource: str) -> float | None:
-        labels = {"namespace": ns, "team": TEAMS[ns], "quota": f"{ns}-quota", "resource": resource}
-        return self.value(f"quotameter_quota_{metric}", **labels)
-
-    def series(self, namespace: str) -> list[str]:
-        """Every exported sample line that names the namespace."""
-        text = generate_latest(self.registry).decode()
-        return [line for line in text.splitlines() if f'namespace="{namespace}"' in line]
-
-
-TEAMS = {"dev": "agents", "staging": "agents", "prod": "agents-prod"}
-GI = 2**30
-
-
-@pytest.fixture
-def scrape(reference_cluster: Cluster) -> Scrape:
-    return Scrape(reference_cluster)
-
-
-def create_agent_worker(scrape: Scrape) -> None:
-    path = scenario_dir("reference") / "later" / "agent-worker.yaml"
-    (body,) = read_manifest_file(path)
-    scrape.cluster.create(POD, body, namespace="dev")
-    scrape.catch_up()
+from .helpers import GI, TEAMS, Scrape, create_agent_worker
 
 
 def test_dev_quota_matches_kubectl(scrape: Scrape) -> None:
@@ -232,7 +176,7 @@ def test_series_grow_with_namespaces_not_pods(scrape: Scrape) -> None:
 def test_only_the_spec_metric_names_are_exported(scrape: Scrape) -> None:
     create_agent_worker(scrape)
     names = {m.name for m in scrape.registry.collect()}
-    expected = {s.name.removesuffix("_total") for s in (*STATE_METRICS, *HEALTH_METRICS)}
+    expected = {s.name.removesuffix("_total") for s in ALL_METRICS}
     assert names == expected
     assert all(name.startswith("quotameter_") for name in names)
 

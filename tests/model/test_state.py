@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 
 from hypothesis import given, settings
@@ -17,12 +18,14 @@ from exporter.model.quotas import (
     pod_quota_usage,
     pod_scope_facts,
 )
-from exporter.model.snapshot import StateSnapshot
+from exporter.model.rejections import RejectionCounter
+from exporter.model.snapshot import EMPTY_SNAPSHOT, SpaceView, StateSnapshot
 from exporter.model.state import ClusterState
 from exporter.model.teams import TeamRules
 
 M = 10**6  # nanos per millicore
 MI = 2**20 * 10**9  # nanos per MiB
+GI = 2**30 * 10**9
 
 
 def ctr(name: str, requests: dict | None = None, limits: dict | None = None) -> dict:
@@ -63,6 +66,10 @@ def relist(state: ClusterState, kind: str, objects: list[dict], page: int = 2) -
 
 def row(snapshot: StateSnapshot, ns: str):
     return next(r for r in snapshot.namespaces if r.namespace == ns)
+
+
+def view(state: ClusterState, ns: str) -> SpaceView:
+    return next(v for v in state.snapshot().spaces if v.namespace == ns)
 
 
 def observed(snapshot: StateSnapshot, ns: str, name: str) -> dict[str, int]:
@@ -229,7 +236,7 @@ def test_deleting_a_namespace_objects_removes_its_series_and_then_its_team() -> 
     assert row(state.snapshot(), "staging").team == "agents"  # its objects are still here
     state.apply("pods", "DELETED", pod("staging", "a"))
     state.apply("resourcequotas", "DELETED", quota("staging", "q", {}))
-    assert state.snapshot() == StateSnapshot((), (), (), (), ())
+    assert state.snapshot() == EMPTY_SNAPSHOT
     assert state.team_of("staging") == "unallocated"
 
 
@@ -248,8 +255,112 @@ def test_events_and_unknown_kinds_are_ignored() -> None:
     relist(state, "events", [{"metadata": {"name": "e", "namespace": "dev"}, "reason": "X"}])
     state.apply("events", "ADDED", {"garbage": True})
     state.apply("pods", "BOOKMARK", {"metadata": {"resourceVersion": "5"}})
-    assert state.snapshot() == StateSnapshot((), (), (), (), ())
+    assert state.snapshot() == EMPTY_SNAPSHOT
     assert health.snapshot().parse_errors_total == {}
+
+
+def failed_create(uid: str, count: int, *, quota: str = "q", ns: str = "dev") -> dict:
+    message = (
+        f'Error creating: pods "web-{uid}" is forbidden: exceeded quota: {quota}, '
+        "requested: requests.cpu=500m,requests.memory=1Gi, used: requests.cpu=2,"
+        "requests.memory=1Gi, limited: requests.cpu=2,requests.memory=2Gi"
+    )
+    return {
+        "metadata": {"name": f"web.{uid}", "namespace": ns, "uid": uid},
+        "involvedObject": {"kind": "ReplicaSet", "namespace": ns, "name": "web"},
+        "reason": "FailedCreate",
+        "message": message,
+        "count": count,
+        "lastTimestamp": f"2024-05-01T10:00:0{count % 10}Z",
+    }
+
+
+def test_events_are_counted_by_the_state_rejection_counter() -> None:
+    state, health = new_state()
+    state.apply("resourcequotas", "ADDED", quota("dev", "q", {"requests.cpu": "2"}))
+    relist(state, "events", [failed_create("old", 4)])  # the startup baseline counts nothing
+    assert view(state, "dev").rejections == (("q", "requests.cpu", 0), ("q", "requests.memory", 0))
+    before = state.version("dev")
+    state.apply("events", "MODIFIED", failed_create("old", 6))
+    state.apply("events", "ADDED", failed_create("new", 1))
+    assert state.version("dev") > before
+    assert view(state, "dev").rejections == (("q", "requests.cpu", 3), ("q", "requests.memory", 3))
+    assert state.rejections.totals()[("dev", "q", "requests.cpu")] == 3
+    # Only quotas that exist are exported; the counter keeps its totals.
+    state.apply("events", "ADDED", failed_create("gone", 2, quota="deleted-q"))
+    assert {name for name, _, _ in view(state, "dev").rejections} == {"q"}
+    unreadable = {**failed_create("bad", 1), "message": "exceeded quota: q, requested: ???"}
+    state.apply("events", "ADDED", unreadable)
+    assert health.parse_errors_total["events"] == 1
+
+
+def test_a_given_rejection_counter_is_used() -> None:
+    counter = RejectionCounter()
+    state = ClusterState(health=InformerHealth(), rejections=counter)
+    relist(state, "events", [])
+    state.apply("events", "ADDED", failed_create("e1", 2))
+    assert state.rejections is counter
+    assert counter.totals() == {("dev", "q", "requests.cpu"): 2, ("dev", "q", "requests.memory"): 2}
+
+
+def claim(ns: str, name: str, size: str | None, cls: str, phase: str) -> dict:
+    requests = {"storage": size} if size else {}
+    return {
+        "metadata": {"name": name, "namespace": ns},
+        "spec": {"storageClassName": cls, "resources": {"requests": requests}},
+        "status": {"phase": phase},
+    }
+
+
+def test_claims_add_storage_requests_per_namespace_and_class() -> None:
+    state, _ = new_state()
+    for body in (
+        claim("data", "a", "10Gi", "fast", "Bound"),
+        claim("data", "b", "1.5Gi", "fast", "Pending"),
+        claim("data", "c", "5Gi", "standard", "Bound"),
+        claim("data", "lost", "100Gi", "standard", "Lost"),  # holds no storage
+        claim("data", "empty", None, "standard", "Bound"),
+    ):
+        state.apply("persistentvolumeclaims", "ADDED", body)
+    state.apply("pods", "ADDED", pod("data", "app", APP))
+    data = row(state.snapshot(), "data")
+    assert data.storage == (("fast", 23 * GI // 2), ("standard", 5 * GI))
+    assert dict(data.requests)["storage"] == 33 * GI // 2
+    assert dict(data.requests)["cpu"] == 100 * M
+    state.apply("persistentvolumeclaims", "MODIFIED", claim("data", "b", "1.5Gi", "fast", "Lost"))
+    state.apply("pods", "DELETED", pod("data", "app"))
+    data = row(state.snapshot(), "data")  # no pods left: a row for the claims alone
+    assert data.requests == (("storage", 15 * GI),)
+    assert data.phases == ()
+    assert data.limits == ()
+    for name in ("a", "c"):
+        state.apply("persistentvolumeclaims", "DELETED", claim("data", name, None, "", "Bound"))
+    assert state.snapshot().namespaces == ()
+
+
+def test_versions_move_with_what_is_exported_and_only_then() -> None:
+    state, _ = new_state()
+    relist(state, "namespaces", [namespace("dev", team="agents"), namespace("prod")])
+    state.apply("pods", "ADDED", pod("dev", "a", APP))
+    snap = state.snapshot()
+    dev, prod = state.version("dev"), state.version("prod")
+    state.apply(
+        "pods",
+        "MODIFIED",
+        {**pod("dev", "a", APP), "status": {"phase": "Running", "podIP": "10.0.0.9"}},
+    )
+    assert state.version("dev") == dev  # a status-only change moves nothing exported
+    assert state.snapshot().spaces == snap.spaces
+    state.apply("namespaces", "MODIFIED", namespace("dev", team="platform"))
+    assert state.version("dev") > dev
+    assert state.version("prod") == prod
+    new = state.snapshot()
+    assert view(state, "dev").team == "platform"
+    assert new.spaces[1] is snap.spaces[1]  # prod's view is handed out again, not rebuilt
+    assert [v.namespace for v in new.spaces] == ["dev", "prod"]
+    state.apply("namespaces", "DELETED", namespace("prod"))
+    assert [v.namespace for v in state.snapshot().spaces] == ["dev"]
+    assert state.version("prod") == 0
 
 
 # -- the incremental aggregates equal a recomputation from scratch ------------------------
@@ -394,6 +505,7 @@ def test_incremental_aggregates_equal_a_recomputation(ops: list[tuple]) -> None:
     world: dict[str, dict] = {"pods": {}, "resourcequotas": {}}
     for op in ops:
         apply_op(state, world, op)
+        state.snapshot()  # cache views, so that only touched ones may be rebuilt
     got_sums, got_usage = incremental(state.snapshot())
     want_sums, want_usage = from_scratch(world)
     # Counter equality ignores zero counts; sums kept at 0 are checked by key sets below.
@@ -401,3 +513,12 @@ def test_incremental_aggregates_equal_a_recomputation(ops: list[tuple]) -> None:
     assert got_usage == want_usage
     for ns, agg in want_sums.items():
         assert {k for k, _ in row(state.snapshot(), ns).requests} == set(agg["requests"])
+    # The cached views equal the views of a state loaded from scratch, versions aside.
+    fresh, _ = new_state()
+    for kind, bodies in world.items():
+        relist(fresh, kind, list(bodies.values()))
+    assert unversioned(state.snapshot()) == unversioned(fresh.snapshot())
+
+
+def unversioned(snapshot: StateSnapshot) -> list[SpaceView]:
+    return [dataclasses.replace(v, version=0) for v in snapshot.spaces]

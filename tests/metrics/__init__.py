@@ -1,0 +1,1 @@
+"""Tests of exporter.metrics: a package, so module names cannot clash with other test dirs."""
