@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,11 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from exporter import __version__
+from exporter.cost.csvout import ChargebackParamError, parse_group_by, parse_month
+from exporter.cost.feed import NotifyingUsageTable
+from exporter.cost.meter import CostMeter
+from exporter.cost.pricing import Pricing, load_pricing
+from exporter.cost.reports import ledger_csv
 from exporter.kube.client import KubeClient
 from exporter.kube.config import ApiConfig, load_config, static_config
 from exporter.kube.informer import InformerOptions, run_informers, supervise
@@ -25,10 +31,10 @@ from exporter.metrics.collector import register_collectors
 from exporter.metrics.exposition import TextExposition
 from exporter.model.health import InformerHealth
 from exporter.model.state import ClusterState
-from exporter.model.summary import summary
+from exporter.model.summary import summary, with_costs
 from exporter.model.usage import UsageTable
 from exporter.settings import Settings
-from exporter.web import build_app
+from exporter.web import build_app, json_error
 
 
 @dataclass
@@ -39,28 +45,67 @@ class Daemon:
     health: InformerHealth
     state: ClusterState
     usage: UsageTable
+    meter: CostMeter
     registry: CollectorRegistry
     app: web.Application
 
 
 def build_daemon(settings: Settings) -> Daemon:
-    """Create the state, collectors and web app; nothing runs yet."""
+    """Create the state, cost meter, collectors and web app; nothing runs yet.
+    Raises ConfigError for a bad pricing file and LedgerError for a refused ledger."""
+    pricing = load_pricing(settings.pricing_file)
     health = InformerHealth()
     health.register(RESOURCES)
-    state = ClusterState(health=health)
-    usage = UsageTable(health=health)
+    state = ClusterState(health=health, rules=pricing.team_rules())
+    usage = NotifyingUsageTable(health=health)
+    settings.ledger_path.parent.mkdir(parents=True, exist_ok=True)
+    meter = CostMeter(state=state, usage=usage, pricing=pricing, ledger_path=settings.ledger_path)
     registry = CollectorRegistry(auto_describe=False)
-    register_collectors(registry, state=state, health=health, version=__version__, usage=usage)
-    text = TextExposition(state=state, health=health, version=__version__, usage=usage)
+    register_collectors(
+        registry, state=state, health=health, version=__version__, usage=usage, cost=meter.view
+    )
+    text = TextExposition(
+        state=state, health=health, version=__version__, usage=usage, cost=meter.view
+    )
     token = settings.api_token.get_secret_value() if settings.api_token else None
     app = build_app(
         registry=registry,
         text=text.render,
         health=health,
-        summary=lambda: summary(state.snapshot(), usage=usage, rejections=state.rejections),
+        summary=lambda: with_costs(
+            summary(state.snapshot(), usage=usage, rejections=state.rejections), meter.view()
+        ),
         api_token=token,
+        extra_routes=[web.get("/chargeback.csv", _chargeback_route(settings, meter, pricing))],
     )
-    return Daemon(settings, health, state, usage, registry, app)
+    return Daemon(settings, health, state, usage, meter, registry, app)
+
+
+def _chargeback_route(settings: Settings, meter: CostMeter, pricing: Pricing):
+    async def chargeback(request: web.Request) -> web.Response:
+        try:
+            month = request.query.get("month") or current_month()
+            parse_month(month)
+            parse_group_by(request.query.get("group_by"))
+            meter.flush()  # the CSV includes everything accrued up to this request
+            body = ledger_csv(
+                meter.ledger,
+                month=month,
+                group_by=request.query.get("group_by"),
+                cluster=settings.cluster_name,
+                pricing=pricing,
+            )
+        except ChargebackParamError as e:
+            return json_error(400, str(e))
+        name = f"chargeback-{month}.csv"
+        return web.Response(
+            body=body,
+            content_type="text/csv",
+            charset="utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+    return chargeback
 
 
 async def serve(
@@ -84,15 +129,20 @@ async def serve(
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
         await web.TCPSite(runner, settings.host, settings.port).start()
+
+        def flusher() -> Awaitable[None]:
+            return daemon.meter.run_flusher(settings.ledger_flush_seconds)
+
         poller = UsagePoller(
             kube, table=daemon.usage, health=daemon.health, interval=settings.metrics_poll_seconds
         )
         tasks = [
             asyncio.create_task(
-                run_informers(kube, sink=daemon.state, health=daemon.health, options=options),
+                run_informers(kube, sink=daemon.meter.feed, health=daemon.health, options=options),
                 name="informers",
             ),
             asyncio.create_task(supervise("usage", poller.run, health=daemon.health), name="usage"),
+            asyncio.create_task(supervise("ledger", flusher, health=daemon.health), name="ledger"),
         ]
         log.info("daemon.started", port=bound_port(runner), api=api.server)
         if on_started is not None:
@@ -102,6 +152,8 @@ async def serve(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        daemon.meter.close()  # the last flush: a graceful stop loses nothing
+        log.info("daemon.stopped", ledger=str(settings.ledger_path))
 
 
 def bound_port(runner: web.AppRunner) -> int:
@@ -138,6 +190,8 @@ async def run_demo(
     from exporter.sim.server import SimServer
 
     configure_logging(level=settings.log_level, fmt=settings.log_format)
+    if settings.pricing_file is None:  # the example prices spot and GPU nodes of the demo
+        settings = settings.model_copy(update={"pricing_file": EXAMPLE_PRICING})
     cluster = Cluster(seed=seed)
     load_scenario(cluster, scenario)
     sim = SimServer(cluster)
@@ -154,6 +208,7 @@ async def run_demo(
         f"\nquotameter demo: simulated cluster ({scenario} scenario) at {sim.url}\n"
         f"  metrics:  {base}/metrics\n"
         f"  summary:  {base}/api/v1/summary\n"
+        f"  chargeback: {base}/chargeback.csv?group_by=namespace\n"
         f"  kubectl --kubeconfig {kubeconfig_out} get resourcequota -A\n",
         flush=True,
     )
@@ -169,3 +224,11 @@ async def run_demo(
 
 def _display_host(host: str) -> str:
     return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+
+
+EXAMPLE_PRICING = Path(__file__).parent / "cost" / "example-pricing.yaml"
+
+
+def current_month() -> str:
+    """The current UTC month as YYYY-MM."""
+    return time.strftime("%Y-%m", time.gmtime())

@@ -12,7 +12,9 @@ from typing import Any
 import orjson
 
 from exporter import __version__
-from exporter.errors import ConfigError
+from exporter.errors import ConfigError, LedgerError
+from exporter.reporting import add_arguments as add_chargeback_arguments
+from exporter.reporting import run_chargeback
 from exporter.settings import Settings, effective_config, load_settings
 
 EXIT_USAGE = 2
@@ -100,6 +102,15 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--churn-seconds", type=float, default=0.0, help="0 turns churn off")
     sim.add_argument("--seed", type=int, default=7)
 
+    chargeback = sub.add_parser(
+        "chargeback",
+        help="write a month's chargeback CSV (from the ledger, or --prometheus URL)",
+        description="Write a month's chargeback CSV: from the SQLite ledger, or in fleet "
+        "mode from a Prometheus-compatible API. Exit 2 for bad parameters.",
+    )
+    add_chargeback_arguments(chargeback)
+    _add_setting_flags(chargeback)
+
     check = sub.add_parser(
         "check-config",
         help="validate settings and print the effective config",
@@ -129,6 +140,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from exporter.sim.main import serve_sim
 
             return asyncio.run(serve_sim(args))
+        if args.command == "chargeback":
+            return run_chargeback(_settings_from(args), args)
         if args.command == "run":
             from exporter.app import run
 
@@ -148,6 +161,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as e:
         sys.stderr.write(f"quotameter: {e}\n")
         return EXIT_USAGE
+    except LedgerError as e:
+        sys.stderr.write(f"quotameter: {e}\n")
+        return 1
     except KeyboardInterrupt:
         return 130
     return EXIT_USAGE

@@ -29,6 +29,18 @@ class Settings(BaseSettings):
         None, description="Kubeconfig file; unset means $KUBECONFIG, ~/.kube/config, in-cluster."
     )
     context: str | None = Field(None, description="Kubeconfig context to use.")
+    cluster_name: str = Field(
+        "", description="Value of the `cluster` column in chargeback CSVs (empty: none)."
+    )
+    pricing_file: Path | None = Field(
+        None, description="Pricing YAML (see the README); unset uses the built-in prices."
+    )
+    ledger_path: Path = Field(
+        Path("data/ledger.sqlite"), description="SQLite cost ledger; created when missing."
+    )
+    ledger_flush_seconds: float = Field(
+        60.0, gt=0, le=60, description="Seconds between ledger flushes (at most 60)."
+    )
     metrics_poll_seconds: float = Field(
         30.0, gt=0, description="How often to poll metrics.k8s.io for pod usage."
     )

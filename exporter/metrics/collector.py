@@ -11,7 +11,7 @@ the Prometheus text format is rendered by exposition.TextExposition, which cache
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from prometheus_client.core import Metric
 from prometheus_client.registry import Collector, CollectorRegistry
@@ -21,10 +21,12 @@ from exporter.metrics.families import MetricSpec
 from exporter.metrics.samples import (
     Samples,
     cluster_samples,
+    cost_samples,
     health_samples,
     namespace_samples,
     usage_samples,
 )
+from exporter.model.costview import CostView
 from exporter.model.health import InformerHealth
 from exporter.model.state import ClusterState
 from exporter.model.usage import UsageTable
@@ -74,6 +76,21 @@ class HealthCollector(Collector):
         return families_of(health_samples(self._health.snapshot(), version=self._version))
 
 
+class CostCollector(Collector):
+    """Allocation, cost, capacity, budgets and ledger freshness from a CostView source."""
+
+    def __init__(self, view: Callable[[], CostView]) -> None:
+        self._view = view
+
+    def describe(self) -> Iterator[Metric]:
+        """Empty families naming what collect() yields."""
+        return (spec.family() for spec in f.COST_METRICS)
+
+    def collect(self) -> Iterator[Metric]:
+        """One family per metric, from the current CostView."""
+        return families_of(cost_samples(self._view()))
+
+
 def register_collectors(
     registry: CollectorRegistry,
     *,
@@ -81,11 +98,13 @@ def register_collectors(
     health: InformerHealth,
     version: str,
     usage: UsageTable | None = None,
-) -> tuple[ClusterCollector, HealthCollector]:
-    """Create both collectors and register them on ``registry`` (never the global one)."""
-    collectors = (
+    cost: Callable[[], CostView] | None = None,
+) -> tuple[Collector, ...]:
+    """Create the collectors and register them on ``registry`` (never the global one)."""
+    collectors: tuple[Collector, ...] = (
         ClusterCollector(state, usage=usage),
         HealthCollector(health, version=version),
+        *((CostCollector(cost),) if cost is not None else ()),
     )
     for collector in collectors:
         registry.register(collector)

@@ -15,7 +15,7 @@ prometheus_client's encoder over the collectors.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from prometheus_client import generate_latest
@@ -26,10 +26,12 @@ from exporter.metrics.families import MetricSpec
 from exporter.metrics.samples import (
     Sample,
     cluster_samples,
+    cost_samples,
     health_samples,
     namespace_samples,
     usage_samples,
 )
+from exporter.model.costview import CostView
 from exporter.model.health import InformerHealth
 from exporter.model.snapshot import SpaceView
 from exporter.model.state import ClusterState
@@ -122,9 +124,11 @@ class TextExposition:
         health: InformerHealth,
         version: str,
         usage: UsageTable | None = None,
+        cost: Callable[[], CostView] | None = None,
         others: Collector | None = None,
     ) -> None:
         self._state, self._health, self._version, self._usage = state, health, version, usage
+        self._cost = cost
         self._others = others
         self._entries: dict[str, _Entry] = {}  # namespace -> entry, in snapshot order
 
@@ -139,6 +143,8 @@ class TextExposition:
         up = self._usage is not None and self._usage.up
         self._render_all(parts, cluster_samples(metrics_api_up=up))
         self._render_all(parts, health_samples(self._health.snapshot(), version=self._version))
+        if self._cost is not None:
+            self._render_all(parts, cost_samples(self._cost()))
         if self._others is not None:
             parts.append(generate_latest(self._others))
         return b"".join(parts)

@@ -97,6 +97,35 @@ API_ERRORS = _spec("api_errors_total", COUNTER, ("kind", "code"),
 PARSE_ERRORS = _spec("parse_errors_total", COUNTER, ("kind",),
     "API objects skipped (or fields ignored) as undecodable (count).")  # fmt: skip
 
+_MONEY = "in the pricing file's currency"
+_AMOUNT = "cores for cpu, bytes for memory and storage, devices for gpu"
+_COST = (*_NS, "resource")
+ALLOCATION = _spec("allocation", GAUGE, _COST,
+    f"Allocated now: max(request, usage) for cpu and memory, requests for gpu, claimed "
+    f"bytes for storage ({_AMOUNT}).")  # fmt: skip
+HOURLY_COST = _spec("hourly_cost", GAUGE, _COST,
+    f"Cost rate of the allocation now, per hour ({_MONEY}).")  # fmt: skip
+COST_TOTAL = _spec("cost_total", COUNTER, _COST,
+    f"Cost accrued since this process started, integrated exactly ({_MONEY}).")  # fmt: skip
+COST_MONTH_TO_DATE = _spec("cost_month_to_date", GAUGE, _COST,
+    f"Cost this UTC month from the ledger, surviving restarts ({_MONEY}).")  # fmt: skip
+CLUSTER_CAPACITY = _spec("cluster_capacity", GAUGE, ("resource",),
+    f"Node capacity, or claimed bytes for storage ({_AMOUNT}).")  # fmt: skip
+CLUSTER_HOURLY_COST = _spec("cluster_hourly_cost", GAUGE, ("resource",),
+    f"Cost of the cluster's capacity per hour at node prices ({_MONEY}).")  # fmt: skip
+IDLE_HOURLY_COST = _spec("idle_hourly_cost", GAUGE, ("resource",),
+    f"Capacity cost minus allocated cost per hour, floored at 0 ({_MONEY}).")  # fmt: skip
+TEAM_BUDGET = _spec("team_budget", GAUGE, ("team",),
+    f"Monthly budget of a team, from the pricing file or namespace annotations "
+    f"({_MONEY} per month).")  # fmt: skip
+TEAM_COST_MONTH_TO_DATE = _spec("team_cost_month_to_date", GAUGE, ("team",),
+    f"A team's allocated cost this UTC month ({_MONEY}).")  # fmt: skip
+TEAM_COST_PROJECTED = _spec("team_cost_projected", GAUGE, ("team",),
+    f"Month-end projection: month-to-date plus the hourly cost now times the hours left "
+    f"({_MONEY}).")  # fmt: skip
+LEDGER_LAST_FLUSH = _spec("ledger_last_flush_timestamp_seconds", GAUGE, (),
+    "Unix time of the last successful ledger flush (seconds).")  # fmt: skip
+
 # Per-namespace metrics, in exposition order (the text renderer caches them per namespace).
 STATE_METRICS = (
     QUOTA_HARD, QUOTA_USED, QUOTA_SATURATION, QUOTA_OBSERVED, QUOTA_INFO, QUOTA_REJECTIONS,
@@ -108,7 +137,12 @@ HEALTH_METRICS = (
     BUILD_INFO, INFORMER_SYNCED, INFORMER_EVENTS, INFORMER_RELISTS, INFORMER_LAST_EVENT,
     API_ERRORS, PARSE_ERRORS,
 )  # fmt: skip
-ALL_METRICS = (*STATE_METRICS, *CLUSTER_METRICS, *HEALTH_METRICS)
+COST_METRICS = (
+    ALLOCATION, HOURLY_COST, COST_TOTAL, COST_MONTH_TO_DATE, CLUSTER_CAPACITY,
+    CLUSTER_HOURLY_COST, IDLE_HOURLY_COST, TEAM_BUDGET, TEAM_COST_MONTH_TO_DATE,
+    TEAM_COST_PROJECTED, LEDGER_LAST_FLUSH,
+)  # fmt: skip
+ALL_METRICS = (*STATE_METRICS, *CLUSTER_METRICS, *HEALTH_METRICS, *COST_METRICS)
 
 _NANOS_PER_UNIT = 10**9
 

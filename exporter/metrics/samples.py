@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from exporter.metrics import families as f
 from exporter.metrics.families import MetricSpec, base_units
+from exporter.model.costview import CostView
 from exporter.model.health import HealthSnapshot
 from exporter.model.snapshot import NamespaceRow, SpaceView
 
@@ -106,3 +107,29 @@ def health_samples(health: HealthSnapshot, *, version: str) -> Samples:
 
 def _sorted(counts: Mapping[tuple[str, str], int]) -> list[Sample]:
     return [(labels, count) for labels, count in sorted(counts.items())]
+
+
+def cost_samples(view: CostView) -> Samples:
+    """Every cost metric, from one CostView (exporter.cost builds it)."""
+    samples: Samples = {spec: [] for spec in f.COST_METRICS}
+    for line in view.lines:
+        labels = (line.namespace, line.team, line.resource)
+        # A line of a deleted namespace keeps what it accrued this month, but shows no
+        # allocation or rate: those series end with the namespace.
+        if line.allocation or line.hourly_cost:
+            samples[f.ALLOCATION].append((labels, line.allocation))
+            samples[f.HOURLY_COST].append((labels, line.hourly_cost))
+        samples[f.COST_TOTAL].append((labels, line.cost_total))
+        samples[f.COST_MONTH_TO_DATE].append((labels, line.month_to_date))
+    for cluster in view.cluster:
+        samples[f.CLUSTER_CAPACITY].append(((cluster.resource,), cluster.capacity))
+        samples[f.CLUSTER_HOURLY_COST].append(((cluster.resource,), cluster.hourly_cost))
+        samples[f.IDLE_HOURLY_COST].append(((cluster.resource,), cluster.idle_hourly_cost))
+    for team in view.teams:
+        if team.budget is not None:
+            samples[f.TEAM_BUDGET].append(((team.team,), team.budget))
+        samples[f.TEAM_COST_MONTH_TO_DATE].append(((team.team,), team.month_to_date))
+        samples[f.TEAM_COST_PROJECTED].append(((team.team,), team.projected))
+    if view.ledger_last_flush_timestamp is not None:
+        samples[f.LEDGER_LAST_FLUSH].append(((), view.ledger_last_flush_timestamp))
+    return samples

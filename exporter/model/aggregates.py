@@ -9,11 +9,18 @@ recomputation from scratch would.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 
 from exporter.model.compact import Resources, intern_text, resources_dict
 from exporter.model.compliance import Compliance
 from exporter.model.quotas import is_compute_key, pod_quota_usage
-from exporter.model.records import LimitRangeRecord, PodRecord, PvcRecord, QuotaRecord
+from exporter.model.records import (
+    Container,
+    LimitRangeRecord,
+    PodRecord,
+    PvcRecord,
+    QuotaRecord,
+)
 
 # Resources whose absence from a container the compliance metrics report.
 COMPLIANCE_RESOURCES = ("cpu", "memory")
@@ -75,16 +82,32 @@ class NamespaceAggregate:
             return
         self.requests.add(pod.requests, sign)
         self.limits.add(pod.limits, sign)
-        for container in pod.containers:
-            for resource in COMPLIANCE_RESOURCES:
-                if not _declares(container.requests, resource):
-                    self.without_requests[resource] += sign
-                if not _declares(container.limits, resource):
-                    self.without_limits[resource] += sign
+        without_requests, without_limits = undeclared(pod.containers)
+        for resource, count in without_requests:
+            self.without_requests[resource] += sign * count
+        for resource, count in without_limits:
+            self.without_limits[resource] += sign * count
 
 
-def _declares(resources: Resources, name: str) -> bool:
-    return any(key == name for key, _ in resources)
+@functools.lru_cache(maxsize=4096)
+def undeclared(containers: tuple[Container, ...]) -> tuple[Resources, Resources]:
+    """Per compliance resource, how many of the containers do not request it, and how
+    many do not limit it (resources all of them declare left out).
+
+    Cached: pods of one template share their containers."""
+    return (
+        _undeclared_in(container.requests for container in containers),
+        _undeclared_in(container.limits for container in containers),
+    )
+
+
+def _undeclared_in(declared: Iterable[Resources]) -> Resources:
+    missing = dict.fromkeys(COMPLIANCE_RESOURCES, 0)
+    for resources in declared:
+        names = {name for name, _ in resources}
+        for resource in COMPLIANCE_RESOURCES:
+            missing[resource] += resource not in names
+    return tuple((name, count) for name, count in missing.items() if count)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -21,10 +21,11 @@ re-evaluates every pod of the namespace.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Mapping
 
-from exporter.model.compact import resource_value
-from exporter.model.records import LimitRangeRecord, PodRecord
+from exporter.model.compact import Resources, resource_value
+from exporter.model.records import Container, LimitRangeRecord, PodRecord
 
 CHECKED_CONSTRAINTS = ("min", "max", "maxLimitRequestRatio")
 CHECKED_TYPES = ("Container", "Pod")
@@ -61,18 +62,36 @@ def pod_violations(
 ) -> Iterator[ViolationKey]:
     """One key per container (Container items) or pod (Pod items) breaking a constraint;
     ``checks`` pairs each LimitRange name with its limitrange_checks()."""
-    if pod.terminal:
-        return
+    if not pod.terminal:
+        yield from _violations_of(checks, pod.requests, pod.limits, pod.containers)
+
+
+def _violations_of(
+    checks: Iterable[tuple[str, tuple[Check, ...]]],
+    requests: Resources,
+    limits: Resources,
+    containers: tuple[Container, ...],
+) -> Iterator[ViolationKey]:
+    pod_level = ((requests, limits),)
+    declared = tuple((c.requests, c.limits) for c in containers)
     for name, items in checks:
         for kind, resource, constraint, enforced in items:
-            if kind == "Pod":
-                targets = ((pod.requests, pod.limits),)
-            else:
-                targets = ((c.requests, c.limits) for c in pod.containers)
-            for requests, limits in targets:
-                request = resource_value(requests, resource)
-                if violates(constraint, enforced, request, resource_value(limits, resource)):
+            for own_requests, own_limits in pod_level if kind == "Pod" else declared:
+                request = resource_value(own_requests, resource)
+                if violates(constraint, enforced, request, resource_value(own_limits, resource)):
                     yield name, resource, constraint
+
+
+@functools.lru_cache(maxsize=4096)
+def _live_violations(
+    checks: tuple[tuple[str, tuple[Check, ...]], ...],
+    requests: Resources,
+    limits: Resources,
+    containers: tuple[Container, ...],
+) -> tuple[ViolationKey, ...]:
+    # Cached: namespaces tend to share their LimitRanges, pods of one template their
+    # resources, so most pods are checked without looking at a single constraint.
+    return tuple(_violations_of(checks, requests, limits, containers))
 
 
 class Compliance:
@@ -105,8 +124,8 @@ class Compliance:
 
     def apply(self, pod: PodRecord, sign: int) -> None:
         """Add (sign=1) or remove (sign=-1) one pod's violations."""
-        if self._checks:
-            for key in pod_violations(pod, self._checks):
+        if self._checks and not pod.terminal:
+            for key in _live_violations(self._checks, pod.requests, pod.limits, pod.containers):
                 self._counts[key] += sign
 
     def items(self) -> Violations:

@@ -53,15 +53,31 @@ class PodScopeFacts:
     cross_namespace_affinity: bool
 
 
-def pod_scope_facts(spec: Mapping) -> PodScopeFacts:
-    """Extract the scope-relevant facts from a pod spec. Raises QuantityError on bad values."""
+# Every pod has one of a few combinations of facts: one shared instance of each.
+_FACTS: dict[tuple[bool, bool, str, bool], PodScopeFacts] = {}
+_FACTS_LIMIT = 4096
+
+
+def pod_scope_facts(spec: Mapping, *, best_effort: bool | None = None) -> PodScopeFacts:
+    """Extract the scope-relevant facts from a pod spec. Raises QuantityError on bad values.
+
+    ``best_effort``: is_best_effort(spec), when the caller has it already."""
     deadline = spec.get("activeDeadlineSeconds")
-    return PodScopeFacts(
-        terminating=deadline is not None and deadline >= 0,
-        best_effort=_is_best_effort(spec),
-        priority_class=spec.get("priorityClassName") or "",
-        cross_namespace_affinity=_uses_cross_namespace_affinity(spec.get("affinity") or {}),
+    affinity = spec.get("affinity")
+    facts = (
+        deadline is not None and deadline >= 0,
+        is_best_effort(spec) if best_effort is None else best_effort,
+        spec.get("priorityClassName") or "",
+        _uses_cross_namespace_affinity(affinity) if affinity else False,
     )
+    if type(facts[2]) is not str:  # True would find the facts of 1, which it equals
+        return PodScopeFacts(*facts)
+    found = _FACTS.get(facts)
+    if found is None:
+        found = PodScopeFacts(*facts)
+        if len(_FACTS) < _FACTS_LIMIT:
+            _FACTS[facts] = found
+    return found
 
 
 def _qos_resource_lists(spec: Mapping) -> list[Mapping]:
@@ -76,8 +92,8 @@ def _qos_resource_lists(spec: Mapping) -> list[Mapping]:
     return lists
 
 
-def _is_best_effort(spec: Mapping) -> bool:
-    # Only strictly positive cpu/memory values make a pod leave BestEffort.
+def is_best_effort(spec: Mapping) -> bool:
+    """Whether a pod spec has the BestEffort QoS class: no positive cpu/memory anywhere."""
     return not any(
         quantity_from_json(values[name]).nanos > 0
         for values in _qos_resource_lists(spec)

@@ -23,9 +23,8 @@ from exporter.model.compact import (
     pick_pairs,
     share,
     status_of,
-    to_resources,
 )
-from exporter.model.podresources import pod_limits, pod_requests
+from exporter.model.podshapes import Container, pod_shape
 from exporter.model.quantities import QuantityError
 from exporter.model.quotas import (
     PodScopeFacts,
@@ -51,14 +50,6 @@ _MALFORMED = (QuantityError, TypeError, AttributeError, ValueError)
 
 class DecodeError(ValueError):
     """An API object that cannot be decoded; the message names the object and the field."""
-
-
-class Container(NamedTuple):
-    """One container's own requests and limits, as declared (for compliance checks)."""
-
-    name: str
-    requests: Resources
-    limits: Resources
 
 
 class ScopeTerm(NamedTuple):
@@ -159,8 +150,9 @@ class PvcRecord:
 
 def object_key(body: Mapping[str, Any]) -> tuple[str, str]:
     """(namespace, name) of an API object; namespace is "" for cluster-scoped kinds."""
-    meta = body.get("metadata") if isinstance(body, Mapping) else None
-    if not isinstance(meta, Mapping):
+    # type() first: JSON decodes to dicts, and the Mapping ABC check is slow.
+    meta = body.get("metadata") if type(body) is dict or isinstance(body, Mapping) else None
+    if type(meta) is not dict and not isinstance(meta, Mapping):
         raise DecodeError("object without metadata")
     name, namespace = meta.get("name"), meta.get("namespace") or ""
     if not isinstance(name, str) or not name or not isinstance(namespace, str):
@@ -176,16 +168,20 @@ def decode_pod(
     try:
         meta, spec = body["metadata"], as_mapping(body.get("spec"))
         labels = as_mapping(meta.get("labels"))
+        shape = pod_shape(spec)
+        scope = pod_scope_facts(spec, best_effort=shape.best_effort)
+        if type(scope.priority_class) is not str:
+            scope = share(scope)  # refuses an unhashable one (a list, say) as malformed
         return PodRecord(
             namespace=namespace,
             name=name,
             uid=str(meta.get("uid") or ""),
             phase=intern_text(status_of(body).get("phase") or "Pending"),
             node=intern_text(spec.get("nodeName") or ""),
-            requests=to_resources(pod_requests(spec)),
-            limits=to_resources(pod_limits(spec)),
-            containers=_containers(spec),
-            scope=share(pod_scope_facts(spec)),
+            requests=shape.requests,
+            limits=shape.limits,
+            containers=shape.containers,
+            scope=scope,
             team=first_label(labels, team_labels),
             vcluster=first_label(labels, (VCLUSTER_MANAGED_BY,)),
             virtual_namespace=first_label(labels, (VCLUSTER_NAMESPACE,)),
@@ -286,18 +282,6 @@ def decode_pvc(body: Mapping[str, Any]) -> PvcRecord:
         )
     except _MALFORMED as e:
         raise DecodeError(f"persistentvolumeclaim {namespace}/{name}: {e}") from e
-
-
-def _containers(spec: Mapping[str, Any]) -> tuple[Container, ...]:
-    found = []
-    for container in (*(spec.get("containers") or ()), *(spec.get("initContainers") or ())):
-        resources = as_mapping(container.get("resources"))
-        found.append(Container(
-            intern_text(str(container.get("name") or "")),
-            parse_resources(resources.get("requests")),
-            parse_resources(resources.get("limits")),
-        ))  # fmt: skip
-    return share(tuple(found))
 
 
 def _scope_terms(spec: Mapping[str, Any]) -> tuple[ScopeTerm, ...]:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from exporter.model.compact import Resources
+from exporter.model.costview import CostView
 from exporter.model.rejections import RejectionCounter
 from exporter.model.snapshot import QuotaRow, SpaceView, StateSnapshot
 from exporter.model.usage import UsageTable
@@ -130,3 +131,34 @@ def _allocatable(snapshot: StateSnapshot) -> dict[str, int]:
 
 def _units(resources: Resources) -> dict[str, float]:
     return {name: nanos / _NANO for name, nanos in resources}
+
+
+def with_costs(body: dict, view: CostView) -> dict:
+    """The summary with each namespace's cost (month to date and per hour, by resource)
+    and every team's budget, month-to-date cost and month-end projection."""
+    costs: dict[str, dict] = {}
+    for line in view.lines:
+        cost = costs.setdefault(line.namespace, {"month_to_date": {}, "hourly": {}})
+        cost["month_to_date"][line.resource] = (
+            cost["month_to_date"].get(line.resource, 0.0) + line.month_to_date
+        )
+        cost["hourly"][line.resource] = cost["hourly"].get(line.resource, 0.0) + line.hourly_cost
+    for ns in body["namespaces"]:
+        cost = costs.get(ns["namespace"], {"month_to_date": {}, "hourly": {}})
+        ns["cost"] = {
+            "currency": view.currency,
+            "month_to_date": cost["month_to_date"],
+            "month_to_date_total": sum(cost["month_to_date"].values()),
+            "hourly": cost["hourly"],
+        }
+    body["teams"] = [
+        {
+            "team": t.team,
+            "budget": t.budget,
+            "month_to_date": t.month_to_date,
+            "projected": t.projected,
+        }
+        for t in view.teams
+    ]
+    body["currency"] = view.currency
+    return body

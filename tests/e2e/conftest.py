@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -50,10 +51,16 @@ class RunningDaemon:
 
 
 @pytest.fixture
-async def daemon(sim: SimServer) -> AsyncIterator[RunningDaemon]:
+async def daemon(sim: SimServer, tmp_path: Path) -> AsyncIterator[RunningDaemon]:
     """The daemon (port 0) watching the `sim` fixture's cluster, ready."""
     settings = load_settings(
-        flags={"host": "127.0.0.1", "port": 0, "log_level": "warning", "log_format": "json"}
+        flags={
+            "host": "127.0.0.1",
+            "port": 0,
+            "log_level": "warning",
+            "log_format": "json",
+            "ledger_path": str(tmp_path / "ledger.sqlite"),
+        }
     )
     built = build_daemon(settings)
     stop, port = asyncio.Event(), asyncio.get_running_loop().create_future()

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import sys
+import time
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -41,9 +44,13 @@ async def test_text_format_by_default(daemon: RunningDaemon) -> None:
         assert r.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
 
 
-async def test_api_token_protects_the_api(sim: SimServer, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_api_token_protects_the_api(
+    sim: SimServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("QUOTAMETER_API_TOKEN", "s3cret")
-    settings = load_settings(flags={"host": "127.0.0.1", "port": 0})
+    settings = load_settings(
+        flags={"host": "127.0.0.1", "port": 0, "ledger_path": str(tmp_path / "l.sqlite")}
+    )
     built = build_daemon(settings)
     stop, port = asyncio.Event(), asyncio.get_running_loop().create_future()
     task = asyncio.create_task(
@@ -61,3 +68,42 @@ async def test_api_token_protects_the_api(sim: SimServer, monkeypatch: pytest.Mo
             assert r.status == 200
     stop.set()
     await task
+
+
+async def test_chargeback_csv_from_web_and_cli_are_identical(daemon: RunningDaemon) -> None:
+    month = time.strftime("%Y-%m", time.gmtime())
+    url = f"{daemon.url}/chargeback.csv?month={month}&group_by=namespace"
+    async with daemon.session.get(url) as r:
+        assert r.status == 200
+        assert r.headers["Content-Type"] == "text/csv; charset=utf-8"
+        web_csv = await r.read()
+    ledger = daemon.daemon.settings.ledger_path
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "exporter.cli",
+        "chargeback",
+        "--month",
+        month,
+        "--group-by",
+        "namespace",
+        "--ledger-path",
+        str(ledger),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    cli_csv, err = await proc.communicate()
+    assert (proc.returncode, err) == (0, b"")
+    assert cli_csv == web_csv
+    lines = web_csv.decode().splitlines()
+    assert lines[0].startswith("period,cluster,team,namespace,cpu_core_hours,")
+    assert {line.split(",")[3] for line in lines[1:]} >= {"dev", "staging", "prod"}
+
+
+@pytest.mark.parametrize("query", ["month=2026-13", "month=26-01", "group_by=pods"])
+async def test_bad_chargeback_parameters_are_400(daemon: RunningDaemon, query: str) -> None:
+    async with daemon.session.get(f"{daemon.url}/chargeback.csv?{query}") as r:
+        assert r.status == 400
+        body = await r.json()
+    assert body["status"] == 400
+    assert ("month" if "month" in query else "group_by") in body["error"]

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import copy
-import shutil
 import subprocess
 
-import pytest
 from prometheus_client import generate_latest
 
 from exporter.sim.cluster import DEPLOYMENT, LIMITRANGE
@@ -159,7 +157,6 @@ def test_limitrange_violations_follow_a_tightened_limitrange(scrape: Scrape) -> 
     assert ratio == 0
 
 
-@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed")
 def test_promtool_finds_no_problems_with_every_metric_present(demo: Scrape) -> None:
     demo.usage.replace([pod_metrics("ml-training", "trainer", ("3", "12Gi"))], timestamp=1.0)
     demo.state.apply("events", "ADDED", {**failed_create("e1", 2), "metadata": {

@@ -8,15 +8,11 @@ what it prints for a real cluster set up the same way.
 from __future__ import annotations
 
 import asyncio
-import shutil
 from pathlib import Path
-
-import pytest
 
 from exporter.sim.scenario import BUILTIN_DIR
 from exporter.sim.server import SimServer
 
-pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl not installed")
 AGENT_WORKER = BUILTIN_DIR / "reference" / "later" / "agent-worker.yaml"
 
 

@@ -1,0 +1,168 @@
+"""The chargeback CSV: parameters in, RFC 4180 bytes out.
+
+The CLI (`quotameter chargeback`) and `GET /chargeback.csv` both call
+`render_csv`, so their bytes are identical. Formats, fixed so that diffs of
+monthly files stay quiet: quantities with 4 decimals, money with 2 (from
+integer cents, never a float round trip), coverage as a fraction 0..1 with 4
+decimals. Text cells that a spreadsheet would run as a formula get a leading
+apostrophe (OWASP "CSV injection").
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+
+from exporter.cost.chargeback import GROUP_BYS, ChargebackRow, Policy, chargeback_rows
+from exporter.cost.progress import Progress
+from exporter.cost.records import LedgerRow
+
+_QUANTITIES = ("cpu_core_hours", "memory_gib_hours", "gpu_hours", "storage_gib_hours")
+_COSTS = ("cpu_cost", "memory_cost", "gpu_cost", "storage_cost")
+_MONEY_TAIL = ("shared_cost", "idle_cost", "total_cost", "currency", "coverage")
+# OWASP's list, plus LF and the full-width look-alikes some spreadsheets also evaluate.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")  # not \d: that also matches non-ASCII digits
+
+
+class ChargebackParamError(ValueError):
+    """A chargeback parameter is malformed; `parameter` names it (CLI: exit 2, web: 400)."""
+
+    def __init__(self, message: str, *, parameter: str, value: object) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+        self.value = value
+
+
+class MonthError(ChargebackParamError):
+    """`month` is not a calendar month written YYYY-MM."""
+
+
+def header(group_by: str) -> list[str]:
+    """The column names for `group_by` (team | namespace | vcluster)."""
+    keys = {
+        "team": ["team"],
+        "namespace": ["team", "namespace"],
+        "vcluster": ["team", "namespace", "vcluster", "virtual_namespace"],
+    }[parse_group_by(group_by)]
+    return ["period", "cluster", *keys, *_QUANTITIES, *_COSTS, *_MONEY_TAIL]
+
+
+def parse_group_by(text: str | None) -> str:
+    """`group_by` checked against team | namespace | vcluster; absent means team."""
+    value = "team" if text is None else text
+    if value not in GROUP_BYS:
+        raise ChargebackParamError(
+            f"group_by: expected one of {', '.join(GROUP_BYS)}, got {value!r}",
+            parameter="group_by",
+            value=value,
+        )
+    return value
+
+
+def parse_month(text: str | None) -> tuple[datetime, datetime]:
+    """`YYYY-MM` as [first instant, first instant of the next month) in UTC."""
+    match = _MONTH.fullmatch(text or "")
+    month = int(match.group(2)) if match else 0
+    if not match or not 1 <= month <= 12 or int(match.group(1)) < 1970:
+        raise MonthError(
+            f"month: expected a month written YYYY-MM (e.g. 2026-01), got {text!r}",
+            parameter="month",
+            value=text,
+        )
+    year = int(match.group(1))
+    start = datetime(year, month, 1, tzinfo=UTC)
+    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
+    return start, end
+
+
+def period_of(start: datetime) -> str:
+    """The `period` column for a month starting at `start`."""
+    return f"{start.year:04d}-{start.month:02d}"
+
+
+def neutralise(cell: str) -> str:
+    """`cell` with a leading apostrophe when a spreadsheet would run it as a formula."""
+    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
+
+
+def money(cents: int) -> str:
+    """Integer cents as a fixed two-decimal amount, exactly."""
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(cents), 100)
+    return f"{sign}{whole}.{part:02d}"
+
+
+def quantity(value: float) -> str:
+    """A quantity with four decimals; float dust never prints as -0.0000."""
+    text = f"{value:.4f}"
+    return "0.0000" if text == "-0.0000" else text
+
+
+def _key_cells(row: ChargebackRow, group_by: str) -> list[str]:
+    o = row.owner
+    if group_by == "team":
+        return [o.team]
+    if group_by == "namespace":
+        return [o.team, o.namespace]
+    return [o.team, o.namespace, o.vcluster, o.virtual_namespace]
+
+
+def csv_cells(row: ChargebackRow, *, group_by: str) -> list[str]:
+    """One row as the CSV's cells (text neutralised, numbers formatted)."""
+    texts = [row.period, row.cluster, *_key_cells(row, group_by)]
+    return [
+        *(neutralise(t) for t in texts),
+        *(quantity(h) for h in row.hours),
+        *(money(c) for c in row.cost_cents),
+        money(row.shared_cents),
+        money(row.idle_cents),
+        money(row.total_cents),
+        neutralise(row.currency),
+        f"{row.coverage:.4f}",
+    ]
+
+
+def render_csv(rows: Iterable[ChargebackRow], *, group_by: str) -> bytes:
+    """The CSV file (UTF-8, CRLF line ends, header first, rows sorted) for `rows`."""
+    group_by = parse_group_by(group_by)
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(header(group_by))
+    writer.writerows(
+        csv_cells(row, group_by=group_by) for row in sorted(rows, key=ChargebackRow.sort_key)
+    )
+    return out.getvalue().encode("utf-8")
+
+
+def total_cents(rows: Sequence[ChargebackRow]) -> int:
+    """Sum of `total_cost` over `rows`, in cents (for conservation checks and logs)."""
+    return sum(row.total_cents for row in rows)
+
+
+def chargeback_csv(
+    ledger_rows: Sequence[LedgerRow],
+    *,
+    month: str,
+    cluster: str,
+    group_by: str,
+    coverage: float,
+    policy: Policy,
+    progress: Progress | None = None,
+) -> bytes:
+    """The whole ledger path: a month's ledger rows to CSV bytes (CLI and web call this)."""
+    start, _ = parse_month(month)
+    group_by = parse_group_by(group_by)
+    rows = chargeback_rows(
+        ledger_rows,
+        period=period_of(start),
+        cluster=cluster,
+        group_by=group_by,
+        coverage=coverage,
+        policy=policy,
+        progress=progress,
+    )
+    return render_csv(rows, group_by=group_by)

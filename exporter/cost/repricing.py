@@ -1,0 +1,217 @@
+"""Turning record changes into charge changes: who to re-price when something moves.
+
+The Repricer holds the priced records (only those with a charge: bound, running pods;
+claims holding storage; nodes) and three indexes, so that each kind of change re-prices
+exactly what it affects:
+
+- a pod or claim changed: that object (O(1));
+- a node's labels changed (its price): the pods bound to it;
+- a namespace changed (its team): the pods and claims in it;
+- a usage sample arrived: the pods whose usage differs from the one they were priced at.
+
+It knows nothing of informers or sinks; ``exporter.cost.feed`` calls it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol
+
+from exporter.cost.allocation import (
+    NO_CHARGE,
+    Charge,
+    compute_amounts,
+    node_charge,
+    pod_charge,
+    pod_owner,
+    pvc_charge,
+)
+from exporter.cost.integrator import Integrator
+from exporter.cost.pricing import Pricing
+from exporter.cost.records import Owner
+from exporter.model.records import NodeRecord, PodRecord, PvcRecord
+from exporter.model.usage import Usage, UsageTable
+
+Key = tuple[str, str]  # (namespace, name)
+
+
+class _Priced:
+    """A charged pod: its record, the usage and the cpu/memory amounts it was priced at."""
+
+    __slots__ = ("amounts", "record", "usage")
+
+    def __init__(self, record: PodRecord, usage: Usage | None, amounts: tuple[int, int]):
+        self.record, self.usage, self.amounts = record, usage, amounts
+
+
+class Teams(Protocol):
+    """Team resolution, as ClusterState offers it."""
+
+    def team_of(self, namespace: str) -> str:
+        """The team owning a namespace."""
+
+    def team_of_pod(self, pod: PodRecord) -> str:
+        """The team a pod is charged to."""
+
+
+class Repricer:
+    """Keeps the integrator's charges equal to what the records and prices say now."""
+
+    def __init__(
+        self, *, integrator: Integrator, pricing: Pricing, usage: UsageTable, teams: Teams
+    ) -> None:
+        self.integrator, self.pricing, self.usage, self.teams = integrator, pricing, usage, teams
+        self._pods: dict[Key, _Priced] = {}  # charged pods
+        self._pvcs: dict[Key, PvcRecord] = {}  # claims holding storage
+        self._nodes: dict[str, NodeRecord] = {}
+        self._by_namespace: dict[str, set[tuple[str, str, str]]] = {}  # (kind, ns, name)
+        self._by_node: dict[str, set[Key]] = {}
+        self._owners: dict[tuple[str, str, str, str], Owner] = {}
+
+    # -- one object --------------------------------------------------------------------
+
+    def pod(self, key: Key, record: PodRecord | None, now: float) -> None:
+        """The pod under ``key`` is now ``record`` (None: gone)."""
+        usage = None if record is None else self.usage.pod_usage(*key)
+        self._price_pod(key, record, usage, now)
+
+    def _price_pod(
+        self, key: Key, record: PodRecord | None, usage: Usage | None, now: float
+    ) -> None:
+        old = self._pods.get(key)
+        charge = NO_CHARGE if record is None else self._pod_charge(record, usage)
+        self.integrator.set(("pod", *key), charge, now)
+        if charge and record is not None:
+            self._pods[key] = _Priced(record, usage, compute_amounts(record, usage))
+            if old is None or old.record.node != record.node:
+                if old is not None:
+                    self._unindex("pod", key, node=old.record.node)
+                self._index("pod", key, node=record.node)
+        elif old is not None:
+            del self._pods[key]
+            self._unindex("pod", key, node=old.record.node)
+
+    def _pod_charge(self, record: PodRecord, usage: Usage | None) -> Charge:
+        node = self._nodes.get(record.node)
+        return pod_charge(
+            record,
+            owner=self._owner(record, self.teams.team_of_pod(record)),
+            prices=self.pricing.node_prices(node.labels if node else None),
+            usage=usage,
+        )
+
+    def _owner(self, record: PodRecord, team: str) -> Owner:
+        # One Owner per owner, shared: equal charges then compare by identity, cheaply.
+        fields = (record.namespace, team, record.vcluster or "", record.virtual_namespace or "")
+        owner = self._owners.get(fields)
+        if owner is None:
+            if len(self._owners) > 100_000:  # owners churn with namespaces; stay bounded
+                self._owners.clear()
+            owner = self._owners[fields] = pod_owner(record, team)
+        return owner
+
+    def pvc(self, key: Key, record: PvcRecord | None, now: float) -> None:
+        """The claim under ``key`` is now ``record`` (None: gone)."""
+        if self._pvcs.pop(key, None) is not None:
+            self._unindex("pvc", key)
+        charge = ()
+        if record is not None:
+            owner = Owner(record.namespace, self.teams.team_of(record.namespace))
+            price = self.pricing.storage_price(record.storage_class)
+            charge = pvc_charge(record, owner=owner, price=price)
+        self.integrator.set(("pvc", *key), charge, now)
+        if charge and record is not None:
+            self._pvcs[key] = record
+            self._index("pvc", key)
+
+    def node(self, name: str, record: NodeRecord | None, now: float) -> None:
+        """The node ``name`` is now ``record`` (None: gone); its pods follow its price."""
+        old = self._nodes.pop(name, None)
+        if record is None:
+            self.integrator.remove(("node", name), now)
+        else:
+            self._nodes[name] = record
+            prices = self.pricing.node_prices(record.labels)
+            self.integrator.set(("node", name), node_charge(record, prices=prices), now)
+        if self._prices_of(old) != self._prices_of(record):
+            for key in list(self._by_node.get(name, ())):
+                self.pod(key, self._pods[key].record, now)
+
+    def namespace(self, namespace: str, now: float) -> None:
+        """The namespace's team may have changed: re-own its pods and claims."""
+        for kind, ns, name in list(self._by_namespace.get(namespace, ())):
+            if kind == "pod":
+                self.pod((ns, name), self._pods[(ns, name)].record, now)
+            else:
+                self.pvc((ns, name), self._pvcs[(ns, name)], now)
+
+    def usage_changed(self, now: float) -> int:
+        """A new usage sample (or none): re-price the pods whose charged amounts moved
+        (usage above the request changed); how many."""
+        pod_usage = self.usage.pod_usage
+        moved = []
+        for key, priced in self._pods.items():
+            usage = pod_usage(*key)
+            if usage == priced.usage:
+                continue
+            if compute_amounts(priced.record, usage) == priced.amounts:
+                priced.usage = usage  # moved below the request: the charge is the same
+            else:
+                moved.append((key, priced.record, usage))
+        for key, record, usage in moved:
+            self._price_pod(key, record, usage, now)
+        return len(moved)
+
+    # -- a whole kind (after a relist) -------------------------------------------------
+
+    def replace_pods(self, records: Iterable[PodRecord], now: float) -> None:
+        """The complete set of pods: re-price each, drop the charged ones not in it."""
+        current = {(p.namespace, p.name): p for p in records}
+        for key in [k for k in self._pods if k not in current]:
+            self.pod(key, None, now)
+        for key, record in current.items():
+            self.pod(key, record, now)
+
+    def replace_pvcs(self, records: Iterable[PvcRecord], now: float) -> None:
+        """The complete set of claims."""
+        current = {(c.namespace, c.name): c for c in records}
+        for key in [k for k in self._pvcs if k not in current]:
+            self.pvc(key, None, now)
+        for key, record in current.items():
+            self.pvc(key, record, now)
+
+    def replace_nodes(self, records: Iterable[NodeRecord], now: float) -> None:
+        """The complete set of nodes."""
+        current = {n.name: n for n in records}
+        for name in [n for n in self._nodes if n not in current]:
+            self.node(name, None, now)
+        for name, record in current.items():
+            self.node(name, record, now)
+
+    def all_namespaces(self, now: float) -> None:
+        """Every namespace's team may have changed."""
+        for namespace in list(self._by_namespace):
+            self.namespace(namespace, now)
+
+    # -- indexes -----------------------------------------------------------------------
+
+    def _prices_of(self, node: NodeRecord | None) -> object:
+        return None if node is None else self.pricing.node_prices(node.labels)
+
+    def _index(self, kind: str, key: Key, *, node: str = "") -> None:
+        self._by_namespace.setdefault(key[0], set()).add((kind, *key))
+        if node:
+            self._by_node.setdefault(node, set()).add(key)
+
+    def _unindex(self, kind: str, key: Key, *, node: str = "") -> None:
+        _discard(self._by_namespace, key[0], (kind, *key))
+        if node:
+            _discard(self._by_node, node, key)
+
+
+def _discard(index: dict, bucket: str, member: object) -> None:
+    members = index.get(bucket)
+    if members is not None:
+        members.discard(member)
+        if not members:
+            del index[bucket]
