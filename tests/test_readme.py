@@ -19,3 +19,17 @@ def test_the_two_commands_come_first() -> None:
     assert "make demo" in README.split("## The two commands", 1)[1].split("##", 1)[0]
     assert "make test" in README.split("## The two commands", 1)[1].split("##", 1)[0]
     assert first_block  # the data-flow picture precedes the commands
+
+
+def test_metrics_reference_matches_the_code() -> None:
+    from exporter.metrics.families import ALL_METRICS
+
+    for spec in ALL_METRICS:
+        labels = ", ".join(spec.labels) or "–"
+        assert f"| `{spec.name}` | {spec.type} | {labels} | {spec.help} |" in README, spec.name
+
+
+def test_pricing_example_is_the_shipped_file() -> None:
+    from exporter.cost.pricing import example_pricing_text
+
+    assert f"```yaml\n{example_pricing_text()}```" in README
