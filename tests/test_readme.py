@@ -25,7 +25,7 @@ def test_metrics_reference_matches_the_code() -> None:
     from exporter.metrics.families import ALL_METRICS
 
     for spec in ALL_METRICS:
-        labels = ", ".join(spec.labels) or "–"
+        labels = ", ".join(spec.labels) or "-"
         assert f"| `{spec.name}` | {spec.type} | {labels} | {spec.help} |" in README, spec.name
 
 

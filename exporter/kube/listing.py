@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -26,18 +27,34 @@ async def list_pages(
 ) -> AsyncIterator[Page]:
     """Follow `continue` tokens page by page; Gone when a token expires (relist then).
 
-    The `resource_version` of the last page is where a WATCH picks up from."""
-    token = ""
-    while True:
-        params = {**resource.params, "limit": str(page_size)}
-        if token:
-            params["continue"] = token
-        page, token = _page(
-            client, resource, await client.get_json(resource.path, params, kind=resource.kind)
-        )
-        yield page
-        if page.last:
-            return
+    The next page is requested before a page is handed out, so the server prepares it
+    while the caller digests this one; at most two pages are held at a time. The
+    `resource_version` of the last page is where a WATCH picks up from."""
+    ahead: asyncio.Task[dict] | None = None
+    try:
+        body = await _get_page(client, resource, page_size, token="")
+        while True:
+            page, token = _page(client, resource, body)
+            if token:
+                ahead = asyncio.create_task(_get_page(client, resource, page_size, token=token))
+                # One turn of the loop sends the request, and lets other tasks run
+                # between pages, however long the caller then spends on this one.
+                await asyncio.sleep(0)
+            yield page
+            if ahead is None:
+                return
+            body, ahead = await ahead, None
+    finally:
+        if ahead is not None:  # the caller stopped early: drop the page asked for
+            ahead.cancel()
+            await asyncio.gather(ahead, return_exceptions=True)
+
+
+async def _get_page(client: KubeClient, resource: Resource, page_size: int, *, token: str) -> dict:
+    params = {**resource.params, "limit": str(page_size)}
+    if token:
+        params["continue"] = token
+    return await client.get_json(resource.path, params, kind=resource.kind)
 
 
 def _page(client: KubeClient, resource: Resource, body: dict) -> tuple[Page, str]:
