@@ -4,7 +4,6 @@ what kubectl (a client we did not write) reads from the same cluster."""
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
 import pytest
@@ -12,40 +11,7 @@ import pytest
 from exporter.model.quantities import parse_quantity
 from exporter.sim.scenario import BUILTIN_DIR
 from tests.e2e.conftest import RunningDaemon
-
-
-async def kubectl_json(kubeconfig: Path, *args: str) -> dict:
-    proc = await asyncio.create_subprocess_exec(
-        "kubectl",
-        "--kubeconfig",
-        str(kubeconfig),
-        "--cache-dir",
-        str(kubeconfig.parent / "cache"),
-        *args,
-        "-o",
-        "json",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await proc.communicate()
-    assert proc.returncode == 0, err.decode()
-    return json.loads(out)
-
-
-async def kubectl(kubeconfig: Path, *args: str) -> None:
-    proc = await asyncio.create_subprocess_exec(
-        "kubectl",
-        "--kubeconfig",
-        str(kubeconfig),
-        "--cache-dir",
-        str(kubeconfig.parent / "cache"),
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    _, err = await proc.communicate()
-    assert proc.returncode == 0, err.decode()
-
+from tests.kubectlrun import kubectl, kubectl_json
 
 ACCRUED = {"quotameter_cost_total", "quotameter_cost_month_to_date"}
 

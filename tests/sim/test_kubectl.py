@@ -12,26 +12,9 @@ from pathlib import Path
 
 from exporter.sim.scenario import BUILTIN_DIR
 from exporter.sim.server import SimServer
+from tests.kubectlrun import kubectl
 
 AGENT_WORKER = BUILTIN_DIR / "reference" / "later" / "agent-worker.yaml"
-
-
-async def kubectl(kubeconfig: Path, *args: str, wait: float = 20) -> str:
-    """Run kubectl without blocking the event loop the simulated server runs on."""
-    proc = await asyncio.create_subprocess_exec(
-        "kubectl",
-        "--kubeconfig",
-        str(kubeconfig),
-        "--cache-dir",
-        str(kubeconfig.parent / "cache"),
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), wait)
-    assert proc.returncode == 0, err.decode()
-    assert err.decode() == ""
-    return out.decode()
 
 
 def rows(table: str) -> list[list[str]]:
