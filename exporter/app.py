@@ -173,10 +173,11 @@ def stop_on_signals() -> asyncio.Event:
 async def run(settings: Settings) -> int:
     """`quotameter run`: watch the cluster of the kubeconfig or the in-cluster account."""
     configure_logging(level=settings.log_level, fmt=settings.log_format)
+    daemon = build_daemon(settings)  # local files first: a bad pricing file fails fast
     api = await asyncio.to_thread(
         load_config, kubeconfig=settings.kubeconfig, context=settings.context
     )
-    await serve(build_daemon(settings), api, stop=stop_on_signals())
+    await serve(daemon, api, stop=stop_on_signals())
     return 0
 
 

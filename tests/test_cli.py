@@ -48,3 +48,27 @@ def test_sim_rejects_bad_synthetic_size() -> None:
     out = run("sim", "--synthetic", "lots")
     assert out.returncode == 2
     assert "--synthetic must look like 5000x20" in out.stderr
+
+
+def test_bad_pricing_file_exits_2_naming_the_field(tmp_path) -> None:
+    pricing = tmp_path / "pricing.yaml"
+    pricing.write_text("cpu_core_hour: cheap\n")
+    out = run("run", "--kubeconfig", "/nonexistent", "--pricing-file", str(pricing))
+    assert out.returncode == 2
+    assert "pricing.cpu_core_hour='cheap'" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_foreign_ledger_is_refused_and_left_alone(tmp_path) -> None:
+    ledger = tmp_path / "ledger.sqlite"
+    ledger.write_bytes(b"not sqlite at all")
+    out = run("chargeback", "--ledger-path", str(ledger))
+    assert out.returncode == 1
+    assert f"ledger {ledger} is not an SQLite database" in out.stderr
+    assert ledger.read_bytes() == b"not sqlite at all"
+
+
+def test_missing_kubeconfig_exits_2(tmp_path) -> None:
+    out = run("run", "--kubeconfig", "/nonexistent", "--ledger-path", str(tmp_path / "l.sqlite"))
+    assert out.returncode == 2
+    assert "cannot load kubeconfig" in out.stderr
