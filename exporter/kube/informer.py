@@ -20,6 +20,7 @@ import structlog
 from exporter.errors import Gone, KubeAPIError, StreamError, TooManyRequests, Unauthorized
 from exporter.kube.backoff import Backoff, Retry
 from exporter.kube.client import KubeClient
+from exporter.kube.collecting import LISTING_THRESHOLD, fewer_collections
 from exporter.kube.listing import DEFAULT_PAGE_SIZE, list_pages
 from exporter.kube.resources import RESOURCES, Resource
 from exporter.kube.watching import Watch
@@ -53,6 +54,8 @@ class InformerOptions:
     # Longer than the server's bookmark interval, or quiet kinds would reconnect needlessly.
     inactivity_timeout: float = 70.0
     backoff: Backoff = field(default_factory=Backoff)
+    # Young-generation GC threshold while a LIST is in progress (0: leave GC alone).
+    list_gc_threshold: int = LISTING_THRESHOLD
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +109,16 @@ class Informer:
     async def relist(self, reason: str) -> str:
         """LIST every page into the sink and mark the kind synced; returns the list's rv."""
         kind = self.resource.kind
+        with fewer_collections(self.options.list_gc_threshold):
+            rv, count = await self._deliver_pages(reason)
+            self.sink.end_relist(kind)
+        self.health.mark_synced(kind)
+        self.log.info("list.done", kind=kind, reason=reason, objects=count, resource_version=rv)
+        return rv
+
+    async def _deliver_pages(self, reason: str) -> tuple[str, int]:
+        """Stream the pages of one LIST into the sink: (its resourceVersion, objects)."""
+        kind = self.resource.kind
         rv, count = "", 0
         pages = list_pages(self.client, self.resource, page_size=self.options.page_size)
         async with aclosing(pages):
@@ -115,10 +128,7 @@ class Informer:
                     self.sink.begin_relist(kind)
                 self.sink.add_listed(kind, page.items)
                 rv, count = page.resource_version, count + len(page.items)
-        self.sink.end_relist(kind)
-        self.health.mark_synced(kind)
-        self.log.info("list.done", kind=kind, reason=reason, objects=count, resource_version=rv)
-        return rv
+        return rv, count
 
     async def watch(self) -> None:
         """One WATCH from `resource_version`, applying events until the server closes it."""

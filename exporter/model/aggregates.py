@@ -44,13 +44,14 @@ class Tally:
 
     def add(self, resources: Resources, sign: int) -> None:
         """Add (sign=1) or take away (sign=-1) one contributor's values."""
+        counts, sums = self._counts, self._sums
         for key, nanos in resources:
-            count = self._counts.get(key, 0) + sign
+            count = counts.get(key, 0) + sign
             if count:
-                self._counts[key] = count
-                self._sums[key] = self._sums.get(key, 0) + sign * nanos
+                counts[key] = count
+                sums[key] = sums.get(key, 0) + sign * nanos
             else:
-                del self._counts[key], self._sums[key]
+                del counts[key], sums[key]
 
     def items(self) -> Resources:
         """The sums as a sorted (key, nanos) tuple."""
@@ -92,7 +93,7 @@ class NamespaceAggregate:
 @functools.lru_cache(maxsize=4096)
 def undeclared(containers: tuple[Container, ...]) -> tuple[Resources, Resources]:
     """Per compliance resource, how many of the containers do not request it, and how
-    many do not limit it (resources all of them declare left out).
+    many do not limit it (a resource that every container declares is left out).
 
     Cached: pods of one template share their containers."""
     return (
@@ -106,7 +107,8 @@ def _undeclared_in(declared: Iterable[Resources]) -> Resources:
     for resources in declared:
         names = {name for name, _ in resources}
         for resource in COMPLIANCE_RESOURCES:
-            missing[resource] += resource not in names
+            if resource not in names:
+                missing[resource] += 1
     return tuple((name, count) for name, count in missing.items() if count)
 
 

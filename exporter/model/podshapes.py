@@ -28,7 +28,7 @@ from exporter.model.compact import (
 from exporter.model.podresources import pod_limits, pod_requests
 from exporter.model.quotas import is_best_effort
 
-__all__ = ["Container", "PodShape", "pod_shape"]
+__all__ = ["Container", "PodShape", "decode_shape", "pod_shape"]
 
 
 class Container(NamedTuple):
@@ -48,11 +48,12 @@ class PodShape(NamedTuple):
     best_effort: bool  # the BestEffort QoS class, as quota scopes see it
 
 
-# Cleared when full, so churn of distinct shapes cannot grow it without bound.
-_SHAPES: dict[tuple, PodShape] = {}
-_SHAPES_LIMIT = 1 << 14
+Key = tuple[tuple[tuple, ...], tuple[tuple, ...]]  # (app containers, init containers)
 
-Key = tuple[tuple[tuple[Any, ...], ...], tuple[tuple[Any, ...], ...]]
+# Cleared when full, so churn of distinct shapes cannot grow it without bound.
+_SHAPES: dict[Key, PodShape] = {}
+_SHAPES_LIMIT = 1 << 14
+_NONE_DECLARED: Mapping[str, Any] = {}
 
 
 def pod_shape(spec: Mapping[str, Any]) -> PodShape:
@@ -102,13 +103,14 @@ def _key(spec: Mapping[str, Any]) -> Key | None:
     if spec.get("resources") is not None or spec.get("overhead"):
         return None
     app = _container_keys(spec.get("containers"))
-    init = _container_keys(spec.get("initContainers"))
+    init = spec.get("initContainers")
+    init = () if init is None else _container_keys(init, init=True)
     if app is None or init is None:
         return None
     return app, init
 
 
-def _container_keys(containers: object) -> tuple[tuple[Any, ...], ...] | None:
+def _container_keys(containers: object, *, init: bool = False) -> tuple[tuple, ...] | None:
     # Only plain lists of dicts: anything else takes the full decoder, which names the fault.
     if containers is None:
         return ()
@@ -116,24 +118,30 @@ def _container_keys(containers: object) -> tuple[tuple[Any, ...], ...] | None:
         return None
     keys = []
     for container in containers:
-        if type(container) is not dict:
+        key = _container_key(container, init=init)
+        if key is None:
             return None
-        resources = container.get("resources")
-        if resources is None:
-            requests = limits = None
-        elif type(resources) is dict:
-            requests, limits = resources.get("requests"), resources.get("limits")
-        else:
-            return None
-        if not (_plain(requests) and _plain(limits)):
-            return None
-        keys.append((
-            container.get("name"),
-            container.get("restartPolicy") == "Always",
-            tuple(requests.items()) if requests else (),
-            tuple(limits.items()) if limits else (),
-        ))  # fmt: skip
+        keys.append(key)
     return tuple(keys)
+
+
+def _container_key(container: object, *, init: bool) -> tuple | None:
+    if type(container) is not dict:
+        return None
+    resources = container.get("resources")
+    if resources is None:
+        resources = _NONE_DECLARED
+    elif type(resources) is not dict:
+        return None
+    requests, limits = resources.get("requests"), resources.get("limits")
+    if not (_plain(requests) and _plain(limits)):
+        return None
+    return (
+        container.get("name"),
+        init and container.get("restartPolicy") == "Always",  # only init containers are sidecars
+        tuple(requests.items()) if requests else (),
+        tuple(limits.items()) if limits else (),
+    )
 
 
 def _plain(values: object) -> bool:

@@ -27,8 +27,8 @@ from exporter.model.compact import (
 from exporter.model.podshapes import Container, pod_shape
 from exporter.model.quantities import QuantityError
 from exporter.model.quotas import (
+    TERMINAL_PHASES,
     PodScopeFacts,
-    is_terminal,
     matches_scopes,
     pod_scope_facts,
     pvc_storage_class,
@@ -80,7 +80,7 @@ class PodRecord:
     @property
     def terminal(self) -> bool:
         """Whether the pod has ended (Succeeded or Failed) and charges no compute."""
-        return is_terminal(self.phase)
+        return self.phase in TERMINAL_PHASES  # is_terminal, without a call: read per event
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,21 +173,33 @@ def decode_pod(
         if type(scope.priority_class) is not str:
             scope = share(scope)  # refuses an unhashable one (a list, say) as malformed
         return PodRecord(
-            namespace=namespace,
-            name=name,
-            uid=str(meta.get("uid") or ""),
-            phase=intern_text(status_of(body).get("phase") or "Pending"),
-            node=intern_text(spec.get("nodeName") or ""),
-            requests=shape.requests,
-            limits=shape.limits,
-            containers=shape.containers,
-            scope=scope,
-            team=first_label(labels, team_labels),
-            vcluster=first_label(labels, (VCLUSTER_MANAGED_BY,)),
-            virtual_namespace=first_label(labels, (VCLUSTER_NAMESPACE,)),
+            namespace,
+            name,
+            str(meta.get("uid") or ""),
+            intern_text(status_of(body).get("phase") or "Pending"),
+            intern_text(spec.get("nodeName") or ""),
+            shape.requests,
+            shape.limits,
+            shape.containers,
+            scope,
+            *_pod_labels(labels, team_labels),
         )
     except _MALFORMED as e:
         raise DecodeError(f"pod {namespace}/{name}: {e}") from e
+
+
+def _pod_labels(
+    labels: Mapping[str, Any], team_labels: tuple[str, ...]
+) -> tuple[str | None, str | None, str | None]:
+    """(team, vcluster, virtual namespace) from a pod's labels."""
+    if not labels:
+        return None, None, None
+    vcluster, virtual_namespace = labels.get(VCLUSTER_MANAGED_BY), labels.get(VCLUSTER_NAMESPACE)
+    return (
+        first_label(labels, team_labels),
+        intern_text(str(vcluster)) if vcluster else None,  # as first_label, for one key
+        intern_text(str(virtual_namespace)) if virtual_namespace else None,
+    )
 
 
 def decode_namespace(

@@ -13,6 +13,8 @@ text renderer skip the namespaces that did not change.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from functools import partial
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from exporter.model.aggregates import Space
@@ -47,6 +49,7 @@ class _Kind(NamedTuple):
     put: Callable[[Key, Any], None]
     remove: Callable[[Key], None]
     existing: Callable[[], list[Key]]
+    key: Callable[[Any], Key] = attrgetter("namespace", "name")
 
 
 class ClusterState:
@@ -195,17 +198,19 @@ class ClusterState:
             return None
 
     def _upsert(self, kind: str, handler: _Kind, obj: Mapping[str, Any]) -> Key | None:
-        key = self._key(kind, obj)
-        if key is None:
-            return None
         try:
-            record = handler.decode(obj)
+            record = handler.decode(obj)  # every decoder checks the key first (object_key)
         except DecodeError:
             self._health.record_parse_error(kind)
+            try:
+                key = object_key(obj)
+            except DecodeError:
+                return None
             # Its last good version no longer describes the object: exporting it would
             # report values that exist nowhere, so the object counts as absent.
             handler.remove(key)
             return None
+        key = handler.key(record)
         handler.put(key, record)
         return key
 
@@ -217,10 +222,10 @@ class ClusterState:
                     body, label_keys=rules.label_keys, annotation_keys=rules.annotation_keys
                 ),
                 self._put_namespace, self._remove_namespace,
-                lambda: [("", name) for name in self._namespaces],
+                lambda: [("", name) for name in self._namespaces], _cluster_key,
             ),
             "pods": _Kind(
-                lambda body: decode_pod(body, team_labels=rules.label_keys),
+                partial(decode_pod, team_labels=rules.label_keys),
                 self._putter(Space.put_pod), self._remover(Space.remove_pod),
                 lambda: self._keys_in("pods"),
             ),
@@ -238,7 +243,7 @@ class ClusterState:
             ),
             "nodes": _Kind(
                 decode_node, self._put_node, self._remove_node,
-                lambda: [("", name) for name in self._nodes],
+                lambda: [("", name) for name in self._nodes], _cluster_key,
             ),
         }  # fmt: skip
 
@@ -298,3 +303,7 @@ class ClusterState:
 
     def _keys_in(self, attr: str) -> list[Key]:
         return [(ns, name) for ns, space in self._spaces.items() for name in getattr(space, attr)]
+
+
+def _cluster_key(record: NamespaceRecord | NodeRecord) -> Key:
+    return "", record.name

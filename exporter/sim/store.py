@@ -53,7 +53,8 @@ class Store:
         self.rv = first_rv
         self.history: deque[Event] = deque(maxlen=history_size)
         self.compacted_rv = first_rv  # events at or below this rv are gone from history
-        self.watchers: set[asyncio.Queue[Event]] = set()
+        # Each open WATCH: its queue and the type it watches (it is sent only those).
+        self.watchers: dict[asyncio.Queue[Event], ResourceType] = {}
         self._objects: dict[ResourceType, dict[str, dict[str, dict]]] = {}
         self._snapshots: OrderedDict[str, list[dict]] = OrderedDict()
 
@@ -127,8 +128,9 @@ class Store:
             self.compacted_rv = self.history[0].rv
         self.history.append(event)
         if notify:
-            for queue in self.watchers:
-                queue.put_nowait(event)
+            for queue, rtype in self.watchers.items():
+                if rtype is event.rtype:
+                    queue.put_nowait(event)
 
     # -- watch -----------------------------------------------------------------
 

@@ -57,6 +57,7 @@ class WatchStream:
         self.table = table
         self.include_object = query.get("includeObject", "Metadata")
         self._first_table = True
+        self._drained = 0  # items read from a backlog without waiting
 
     async def run(self, request: web.Request) -> web.StreamResponse:
         """Stream events as JSON lines over chunked encoding."""
@@ -64,13 +65,13 @@ class WatchStream:
         response.enable_chunked_encoding()
         await response.prepare(request)
         queue: asyncio.Queue = asyncio.Queue()
-        self.store.watchers.add(queue)
+        self.store.watchers[queue] = self.rtype
         try:
             await self._stream(request, response, queue)
         except (ConnectionResetError, asyncio.CancelledError):
             pass
         finally:
-            self.store.watchers.discard(queue)
+            self.store.watchers.pop(queue, None)
         return response
 
     async def _stream(
@@ -93,7 +94,7 @@ class WatchStream:
                     return
                 continue
             try:
-                item = await asyncio.wait_for(queue.get(), min(deadline, next_bookmark) - now)
+                item = await self._next(queue, min(deadline, next_bookmark) - now)
             except TimeoutError:
                 if loop.time() >= next_bookmark:
                     if self.bookmarks:
@@ -102,6 +103,17 @@ class WatchStream:
                 continue
             if isinstance(item, Event):
                 await self._send(response, item)
+
+    async def _next(self, queue: asyncio.Queue, wait: float) -> object:
+        """The next queued item; TimeoutError when none comes within ``wait`` seconds."""
+        if not queue.qsize():
+            return await asyncio.wait_for(queue.get(), wait)
+        # A backlog is read without wait_for, which costs a task per call; other
+        # requests still get a turn now and then.
+        self._drained += 1
+        if self._drained % 256 == 0:
+            await asyncio.sleep(0)
+        return queue.get_nowait()
 
     def _backlog(self) -> list[Event]:
         if self.rv in ("", "0"):

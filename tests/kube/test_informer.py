@@ -4,6 +4,7 @@ cluster, relists happen only when they must, and health says what happened."""
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Callable
 
 import pytest
@@ -163,6 +164,18 @@ async def test_expired_continue_relists(
     assert sink.calls["begin_relist", "pods"] == 2
     assert sink.calls["end_relist", "pods"] == 1
     assert sorted(sink.listed["pods"]) == sorted(truth(sim))  # the relist saw each once
+
+
+async def test_collections_are_deferred_while_listing_only(
+    make_informer: MakeInformer, sink: RecordingSink, sim: SimServer, health: InformerHealth
+) -> None:
+    before, during = gc.get_threshold(), []
+    sink.on_page = lambda kind, page: during.append(gc.get_threshold())
+    async with running(make_informer(list_gc_threshold=50_000).run):
+        await synced(sink, sim, health)
+        assert gc.get_threshold() == before  # watching: the interpreter's own thresholds
+    assert during
+    assert all(t == (max(50_000, before[0]), *before[1:]) for t in during)
 
 
 async def test_429_honours_retry_after(

@@ -7,7 +7,7 @@ from contextlib import aclosing
 import pytest
 
 from exporter.errors import Gone
-from exporter.kube.client import KubeClient
+from exporter.kube.client import KubeClient, Params
 from exporter.kube.listing import Page, list_pages
 from exporter.kube.resources import RESOURCES
 from exporter.model.health import InformerHealth
@@ -67,3 +67,39 @@ async def test_expired_continue_token_is_gone(
     assert caught.value.code == 410
     assert "continue" in str(caught.value)
     assert health.api_errors_total == {("pods", "410"): 1}
+
+
+class CountingClient(KubeClient):
+    """A client that counts the GETs it starts."""
+
+    gets = 0
+
+    async def get_json(self, path: str, params: Params = None, *, kind: str = "other") -> dict:
+        self.gets += 1
+        return await super().get_json(path, params, kind=kind)
+
+
+async def test_the_next_page_is_asked_for_while_the_caller_holds_one(
+    client: KubeClient, sim: SimServer
+) -> None:
+    counting = CountingClient(client.config, health=client.health)
+    pages = list_pages(counting, RESOURCES["pods"], page_size=2)
+    async with counting, aclosing(pages):
+        first = await anext(pages)
+        assert not first.last
+        assert counting.gets == 2  # asked for before the caller is done with the first
+        rest = [page async for page in pages]
+    assert counting.gets == 1 + len(rest)
+    uids = {o["metadata"]["uid"] for page in [first, *rest] for o in page.items}
+    assert uids == set(truth(sim))
+
+
+async def test_stopping_early_leaves_no_request_behind(
+    client: KubeClient, sim: SimServer, health: InformerHealth
+) -> None:
+    pages = list_pages(client, RESOURCES["pods"], page_size=2)
+    async with aclosing(pages):
+        await anext(pages)
+    # The page asked for in advance is cancelled: no task is left (see conftest) and
+    # nothing counts as an API error.
+    assert health.api_errors_total == {}

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from exporter.sim.resources import BY_PATH
 from exporter.sim.store import Expired, Store
 
 PODS = BY_PATH[("", "v1", "pods")]
+NAMESPACES = BY_PATH[("", "v1", "namespaces")]
 
 
 def _pod(ns: str, name: str) -> dict:
@@ -80,3 +83,21 @@ def test_expired_continue_token_is_gone() -> None:
             continue_token=first.continue_token,
             selector_key="",
         )
+
+
+def test_watchers_are_sent_the_events_of_their_type_only() -> None:
+    store = Store()
+    pods, namespaces = asyncio.Queue(), asyncio.Queue()
+    store.watchers.update({pods: PODS, namespaces: NAMESPACES})
+    store.put(PODS, _pod("a", "p1"))
+    store.put(NAMESPACES, {"metadata": {"name": "a"}})
+    store.broadcast("wake")  # signals (faults to act on) still reach every watcher
+    assert [e.obj["metadata"]["name"] for e in _drain(pods)[:-1]] == ["p1"]
+    assert [e.obj["metadata"]["name"] for e in _drain(namespaces)[:-1]] == ["a"]
+
+
+def _drain(queue: asyncio.Queue) -> list:
+    items = []
+    while not queue.empty():
+        items.append(queue.get_nowait())
+    return items
