@@ -22,6 +22,12 @@ def _cluster(name: str) -> str:
     return metric(name, scope=CLUSTER_SCOPE)
 
 
+def _per_interval(name: str, by: str, fn: str = "increase") -> str:
+    """`fn` (increase or rate) of the cluster-scoped counter `name` per rate interval,
+    summed by the labels `by`."""
+    return f"sum by ({by}) ({fn}({_cluster(name)}[$__rate_interval]))"
+
+
 def _sync_state() -> Json:
     return stat(
         "Informer sync state",
@@ -53,13 +59,11 @@ def _events_and_relists() -> Json:
         "reason (bars, right axis): relists after 410 Gone or errors mean watches break.",
         queries=[
             Query(
-                "sum by (kind) "
-                f"(rate({_cluster('quotameter_informer_events_total')}[$__rate_interval]))",
+                _per_interval("quotameter_informer_events_total", "kind", "rate"),
                 legend="{{kind}} events/s",
             ),
             Query(
-                "sum by (kind, reason) "
-                f"(increase({_cluster('quotameter_informer_relists_total')}[$__rate_interval]))",
+                _per_interval("quotameter_informer_relists_total", "kind, reason"),
                 legend="{{kind}} relists ({{reason}})",
             ),
         ],
@@ -69,7 +73,6 @@ def _events_and_relists() -> Json:
 
 
 def _api_errors() -> Json:
-    errors = _cluster("quotameter_api_errors_total")
     # No error has happened yet means no series: draw zero per kind rather than "No data",
     # which would look like a broken scrape. `or on()` adds the zeros only when no
     # error series exists at all.
@@ -80,7 +83,7 @@ def _api_errors() -> Json:
         "rate interval. Zero per kind while there has been no error.",
         queries=[
             Query(
-                f"sum by (kind, code) (increase({errors}[$__rate_interval])) or on() ({zeros})",
+                f"{_per_interval('quotameter_api_errors_total', 'kind, code')} or on() ({zeros})",
                 legend="{{kind}} {{code}}",
             )
         ],
@@ -94,13 +97,7 @@ def _parse_errors() -> Json:
         "Parse errors",
         description="API objects (or fields) skipped as undecodable, e.g. a malformed "
         "quantity, per rate interval. Anything above zero means some figures are missing.",
-        queries=[
-            Query(
-                "sum by (kind) "
-                f"(increase({_cluster('quotameter_parse_errors_total')}[$__rate_interval]))",
-                legend="{{kind}}",
-            )
-        ],
+        queries=[Query(_per_interval("quotameter_parse_errors_total", "kind"), legend="{{kind}}")],
         unit="short",
         bars=True,
     )
@@ -131,21 +128,17 @@ def _ledger_age() -> Json:
     )
 
 
+# The panels in the order they are laid out.
+PANELS = (_sync_state, _metrics_api, _ledger_age, _events_and_relists, _api_errors, _parse_errors)
+
+
 def build() -> Json:
     """The Exporter health dashboard."""
-    panels = [
-        _sync_state(),
-        _metrics_api(),
-        _ledger_age(),
-        _events_and_relists(),
-        _api_errors(),
-        _parse_errors(),
-    ]
     return dashboard(
         key="exporter",
         title="quotameter / Exporter health",
         description="quotameter's own health: informers, Kubernetes API errors, parse "
         "errors, the metrics API and the cost ledger.",
-        panels=panels,
+        panels=[make() for make in PANELS],
         time_from="now-3h",
     )

@@ -12,6 +12,34 @@ def _reduce() -> Json:
     return {"calcs": ["lastNotNull"], "fields": "", "values": False}
 
 
+def _visual(
+    kind: str,
+    title: str,
+    text: tuple[str, Sequence[Query], tuple[int, int]],
+    defaults: Json,
+    options: Json,
+    **extra: Iterable[Json],
+) -> Json:
+    """`panel` for a visualisation; `text` is its (description, queries, size)."""
+    description, queries, size = text
+    return panel(
+        kind,
+        title,
+        description=description,
+        queries=queries,
+        size=size,
+        defaults=defaults,
+        options=options,
+        **extra,
+    )
+
+
+def _merge_organize(exclude: Json, index: Json, columns: dict[str, str]) -> list[Json]:
+    """Merge instant queries on their labels, then drop, order and rename columns."""
+    organize = {"excludeByName": exclude, "indexByName": index, "renameByName": columns}
+    return [{"id": "merge", "options": {}}, {"id": "organize", "options": organize}]
+
+
 def _legend(mode: str = "table", calcs: Sequence[str] = ("lastNotNull",)) -> Json:
     return {"calcs": list(calcs), "displayMode": mode, "placement": "bottom", "showLegend": True}
 
@@ -49,16 +77,8 @@ def timeseries(
     if minimum is not None:
         defaults["min"] = minimum
     options = {"legend": _legend(), "tooltip": {"mode": "multi", "sort": "desc"}}
-    return panel(
-        "timeseries",
-        title,
-        description=description,
-        queries=queries,
-        size=size,
-        defaults=defaults,
-        options=options,
-        overrides=overrides,
-    )
+    text = (description, queries, size)
+    return _visual("timeseries", title, text, defaults, options, overrides=overrides)
 
 
 def table(
@@ -77,13 +97,7 @@ def table(
     and `order` lists the columns (labels, then values, by their original names) first."""
     exclude = {name: True for name in ("Time", "__name__", "instance", "job")}
     index = {name: i for i, name in enumerate(order)}
-    transformations = [
-        {"id": "merge", "options": {}},
-        {
-            "id": "organize",
-            "options": {"excludeByName": exclude, "indexByName": index, "renameByName": columns},
-        },
-    ]
+    transformations = _merge_organize(exclude, index, columns)
     options: Json = {
         "cellHeight": "sm",
         "footer": {"countRows": False, "fields": "", "reducer": ["sum"], "show": False},
@@ -97,14 +111,13 @@ def table(
         "thresholds": PLAIN,
         "unit": unit,
     }
-    return panel(
+    text = (description, queries, size)
+    return _visual(
         "table",
         title,
-        description=description,
-        queries=queries,
-        size=size,
-        defaults=defaults,
-        options=options,
+        text,
+        defaults,
+        options,
         overrides=overrides,
         transformations=transformations,
     )
@@ -138,15 +151,8 @@ def stat(
         "textMode": "value_and_name",
         "wideLayout": True,
     }
-    return panel(
-        "stat",
-        title,
-        description=description,
-        queries=queries,
-        size=size,
-        defaults=defaults,
-        options=options,
-    )
+    text = (description, queries, size)
+    return _visual("stat", title, text, defaults, options)
 
 
 def bargauge(
@@ -176,16 +182,8 @@ def bargauge(
         "sizing": "auto",
         "valueMode": "color",
     }
-    return panel(
-        "bargauge",
-        title,
-        description=description,
-        queries=queries,
-        size=size,
-        defaults=defaults,
-        options=options,
-        links=links,
-    )
+    text = (description, queries, size)
+    return _visual("bargauge", title, text, defaults, options, links=links)
 
 
 def piechart(
@@ -201,15 +199,8 @@ def piechart(
         "tooltip": {"mode": "single", "sort": "none"},
     }  # fmt: skip
     defaults = {"color": {"mode": "palette-classic"}, "unit": unit}
-    return panel(
-        "piechart",
-        title,
-        description=description,
-        queries=queries,
-        size=size,
-        defaults=defaults,
-        options=options,
-    )
+    text = (description, queries, size)
+    return _visual("piechart", title, text, defaults, options)
 
 
 def barchart(
@@ -223,17 +214,7 @@ def barchart(
     size: tuple[int, int] = (12, 8),
 ) -> Json:
     """Grouped bars of instant table queries merged on `x_field`; `columns` names the bars."""
-    transformations = [
-        {"id": "merge", "options": {}},
-        {
-            "id": "organize",
-            "options": {
-                "excludeByName": {"Time": True},
-                "indexByName": {},
-                "renameByName": columns,
-            },
-        },
-    ]
+    transformations = _merge_organize({"Time": True}, {}, columns)
     options = {
         "barRadius": 0,
         "barWidth": 0.8,
@@ -252,13 +233,5 @@ def barchart(
         "min": 0,
         "unit": unit,
     }
-    return panel(
-        "barchart",
-        title,
-        description=description,
-        queries=queries,
-        size=size,
-        defaults=defaults,
-        options=options,
-        transformations=transformations,
-    )
+    text = (description, queries, size)
+    return _visual("barchart", title, text, defaults, options, transformations=transformations)
