@@ -24,7 +24,9 @@ from pathlib import Path
 from exporter.cost.allocation import Entry
 from exporter.cost.integrator import Integrator
 from exporter.cost.ledger import Ledger
+from exporter.cost.pricing import DEFAULT_PRICING
 from exporter.cost.records import Owner
+from exporter.cost.reports import ledger_csv
 
 START = 1_775_001_600.0  # 2026-04-01 00:00:00 UTC
 INTERVAL = 30.0
@@ -110,6 +112,20 @@ def time_reads(path: Path) -> None:
             size = len(found) if name == "rows" else len(found.owners) + len(found.days)
             print(f"read 2026-03 with {name:<13} {time.perf_counter() - began:6.2f} s  "
                   f"({size} objects)")  # fmt: skip
+        for group_by in ("team", "namespace"):
+            began = time.perf_counter()
+            body = ledger_csv(
+                ledger,
+                month="2026-03",
+                group_by=group_by,
+                cluster="",
+                pricing=DEFAULT_PRICING,
+                now=START,
+            )
+            print(
+                f"chargeback CSV, group_by={group_by:<9} {time.perf_counter() - began:6.2f} s "
+                f"end to end from SQLite ({len(body.splitlines()) - 1} rows)"
+            )
 
 
 if __name__ == "__main__":

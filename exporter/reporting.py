@@ -70,7 +70,6 @@ def _ledger(settings: Settings, args: argparse.Namespace, month: str) -> bytes:
             group_by=args.group_by,
             cluster=settings.cluster_name,
             pricing=load_pricing(settings.pricing_file),
-            progress=TerminalProgress(),
         )
     finally:
         ledger.close()

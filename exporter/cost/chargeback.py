@@ -32,7 +32,13 @@ from exporter.cost.distribution import (
     spread_shared,
 )
 from exporter.cost.progress import NoProgress, Progress
-from exporter.cost.records import CAPACITY_NAMESPACE, COST_RESOURCES, LedgerRow, Owner
+from exporter.cost.records import (
+    CAPACITY_NAMESPACE,
+    COST_RESOURCES,
+    LedgerRow,
+    MonthTotals,
+    Owner,
+)
 
 GROUP_BYS = ("team", "namespace", "vcluster")
 IDLE_MODES = ("separate", "share", "ignore")
@@ -137,6 +143,24 @@ def _accumulate(
             acc = allocated.get(cell) or allocated.setdefault(cell, [0.0, 0.0])
         acc[0] += row.unit_seconds
         acc[1] += row.cost
+
+
+def month_totals(totals: MonthTotals) -> tuple[dict[Owner, Usage], Usage]:
+    """What ledger_totals gives, from a month already summed by SQLite: the owners'
+    month totals and the idle floored per day (Ledger.month_totals)."""
+    owners: dict[Owner, Usage] = {}
+    allocated: dict[tuple[str, int], list[float]] = {}
+    capacity: dict[tuple[str, int], list[float]] = {}
+    _accumulate(
+        (row for row in totals.owners if row.owner.namespace != CAPACITY_NAMESPACE),
+        owners=owners, allocated={}, capacity={},
+    )  # fmt: skip
+    for day in totals.days:
+        r = _RESOURCE_INDEX.get(day.resource)
+        if r is not None:
+            allocated[(day.day, r)] = [day.allocated_unit_seconds, day.allocated_cost]
+            capacity[(day.day, r)] = [day.capacity_unit_seconds, day.capacity_cost]
+    return owners, _idle(allocated, capacity)
 
 
 def _idle(
