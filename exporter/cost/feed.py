@@ -120,12 +120,8 @@ class CostFeed:
 
 
 class RecordLookup:
-    """One record by key from the state.
-
-    Adapter: ClusterState has no single-record getters yet, so this scans the
-    namespace's pods, or all claims or nodes, when ``pod(namespace, name)``,
-    ``pvc(namespace, name)`` or ``node(name)`` are missing, and uses them once added.
-    """
+    """One record by key from the state: ClusterState's O(1) ``pod``, ``pvc`` and
+    ``node`` getters, or a scan for a state object without them (test doubles)."""
 
     def __init__(self, state: Any) -> None:
         self.state = state

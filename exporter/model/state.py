@@ -180,6 +180,20 @@ class ClusterState:
             return list(space.pods.values()) if space else []
         return [pod for space in self._spaces.values() for pod in space.pods.values()]
 
+    def pod(self, namespace: str, name: str) -> PodRecord | None:
+        """One pod's record, or None (O(1): the cost feed looks pods up per event)."""
+        space = self._spaces.get(namespace)
+        return space.pods.get(name) if space else None
+
+    def pvc(self, namespace: str, name: str) -> PvcRecord | None:
+        """One PersistentVolumeClaim's record, or None."""
+        space = self._spaces.get(namespace)
+        return space.pvcs.get(name) if space else None
+
+    def node(self, name: str) -> NodeRecord | None:
+        """One node's record, or None."""
+        return self._nodes.get(name)
+
     def nodes(self) -> list[NodeRecord]:
         """Every known node, sorted by name."""
         return [self._nodes[n] for n in sorted(self._nodes)]

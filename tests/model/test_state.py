@@ -522,3 +522,15 @@ def test_incremental_aggregates_equal_a_recomputation(ops: list[tuple]) -> None:
 
 def unversioned(snapshot: StateSnapshot) -> list[SpaceView]:
     return [dataclasses.replace(v, version=0) for v in snapshot.spaces]
+
+
+def test_single_record_lookups() -> None:
+    state, _ = new_state()
+    relist(state, "pods", [pod("dev", "a", APP)])
+    found = state.pod("dev", "a")
+    assert found is not None
+    assert (found.namespace, found.name) == ("dev", "a")
+    assert state.pod("dev", "b") is None
+    assert state.pod("nowhere", "a") is None
+    assert state.pvc("dev", "data") is None
+    assert state.node("worker-1") is None
