@@ -39,6 +39,30 @@ def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
             )
 
 
+def _add_cluster_options(
+    parser: argparse.ArgumentParser, *, scenario: str, churn: float, kubeconfig: str
+) -> None:
+    """The simulated cluster's options, shared by `demo` and `sim`."""
+    parser.add_argument(
+        "--scenario",
+        default=scenario,
+        help=f"built-in scenario name or directory (default: {scenario})",
+    )
+    parser.add_argument(
+        "--churn-seconds",
+        type=float,
+        default=churn,
+        help=f"seconds between churn steps, 0 for none (default: {churn:g})",
+    )
+    parser.add_argument("--seed", type=int, default=7, help="seed of the simulated cluster")
+    parser.add_argument(
+        "--kubeconfig-out",
+        type=Path,
+        default=Path(kubeconfig),
+        help=f"where to write a kubeconfig for kubectl (default: {kubeconfig})",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(
@@ -65,20 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(no real cluster needed) and print how to reach it.",
     )
     _add_setting_flags(demo)
-    demo.add_argument("--scenario", default="demo", help="built-in scenario name or directory")
-    demo.add_argument(
-        "--churn-seconds",
-        type=float,
-        default=5.0,
-        help="seconds between churn steps (0 turns churn off)",
-    )
-    demo.add_argument("--seed", type=int, default=7, help="seed of the simulated cluster")
-    demo.add_argument(
-        "--kubeconfig-out",
-        type=Path,
-        default=Path("data/demo-kubeconfig"),
-        help="where to write a kubeconfig for kubectl",
-    )
+    _add_cluster_options(demo, scenario="demo", churn=5.0, kubeconfig="data/demo-kubeconfig")
 
     sim = sub.add_parser(
         "sim",
@@ -86,21 +97,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve a simulated cluster on loopback and write a "
         "kubeconfig for kubectl; for exploring and for benchmarks.",
     )
-    sim.add_argument("--scenario", default="reference", help="scenario name or directory")
+    _add_cluster_options(sim, scenario="reference", churn=0.0, kubeconfig="data/sim-kubeconfig")
     sim.add_argument(
         "--synthetic",
         metavar="NAMESPACESxPODS",
         help="load a synthetic cluster instead, e.g. 5000x20",
     )
     sim.add_argument("--port", type=int, default=0, help="port (default: a free one)")
-    sim.add_argument(
-        "--kubeconfig-out",
-        type=Path,
-        default=Path("data/sim-kubeconfig"),
-        help="where to write the kubeconfig",
-    )
-    sim.add_argument("--churn-seconds", type=float, default=0.0, help="0 turns churn off")
-    sim.add_argument("--seed", type=int, default=7)
 
     chargeback = sub.add_parser(
         "chargeback",
