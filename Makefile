@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 TOOLS   := $(VENV)/tools
 CHECKOV := $(TOOLS)/bin/checkov
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean cluster cluster-build test-cluster
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,12 +23,22 @@ demo: $(STAMP)
 	$(BIN)/quotameter demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check exporter tests bench deploy dashboards
-	$(BIN)/ruff format --check exporter tests bench deploy dashboards
+	$(BIN)/ruff check exporter tests bench deploy dashboards cluster
+	$(BIN)/ruff format --check exporter tests bench deploy dashboards cluster
 	$(BIN)/lint-imports
 
 test: lint $(CHECKOV)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --ignore=tests/cluster
+
+# The real control plane, built from the Go modules in cluster/ (cached per go.sum).
+cluster-build:
+	bash cluster/build.sh
+
+cluster: $(STAMP) cluster-build
+	$(BIN)/python -m cluster
+
+test-cluster: $(STAMP) cluster-build
+	$(BIN)/python -m pytest tests/cluster
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.sync --size 5000x20 --rounds 3

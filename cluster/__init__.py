@@ -1,0 +1,1 @@
+"""The real Kubernetes control plane on loopback, for tests and benchmarks (not shipped)."""
