@@ -38,7 +38,7 @@ cluster: $(STAMP) cluster-build
 	$(BIN)/python -m cluster
 
 test-cluster: $(STAMP) cluster-build
-	$(BIN)/python -m pytest tests/cluster
+	$(BIN)/python -m pytest tests/cluster --timeout=600
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.sync --size 5000x20 --rounds 3

@@ -37,6 +37,8 @@ CONTROLLERS = (
     "garbage-collector-controller",
     # Lifts the not-ready taint that admission puts on every new node once KWOK reports Ready.
     "node-lifecycle-controller",
+    # Removes the pvc-protection finalizer, so namespaces holding a PVC can be deleted.
+    "persistentvolumeclaim-protection-controller",
 )
 
 
