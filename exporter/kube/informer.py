@@ -210,6 +210,7 @@ async def supervise(
     while True:
         with contain() as failure:
             await _run_watched(name, coro_factory, health=health, healthy_after=backoff.reset_after)
+            health.record_recovered(name)  # it ended as it should
             return
         error = failure.error
         health.record_restart(name, error=repr(error))
