@@ -4,6 +4,7 @@ the HTTP server together (and, for the demo, the simulated cluster)."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import signal
 import time
 from collections.abc import Awaitable, Callable
@@ -21,12 +22,13 @@ from exporter.cost.feed import NotifyingUsageTable
 from exporter.cost.meter import CostMeter
 from exporter.cost.pricing import Pricing, load_pricing
 from exporter.cost.reports import ledger_csv
-from exporter.kube.client import KubeClient
+from exporter.errors import ConfigError
+from exporter.kube.client import ClientLimits, KubeClient
 from exporter.kube.config import ApiConfig, load_config, static_config
 from exporter.kube.informer import InformerOptions, run_informers, supervise
 from exporter.kube.metricspoll import UsagePoller
 from exporter.kube.resources import RESOURCES
-from exporter.logconfig import configure_logging
+from exporter.logconfig import configure_logging, parse_error_logger
 from exporter.metrics.collector import register_collectors
 from exporter.metrics.exposition import TextExposition
 from exporter.model.health import InformerHealth
@@ -54,11 +56,10 @@ def build_daemon(settings: Settings) -> Daemon:
     """Create the state, cost meter, collectors and web app; nothing runs yet.
     Raises ConfigError for a bad pricing file and LedgerError for a refused ledger."""
     pricing = load_pricing(settings.pricing_file)
-    health = InformerHealth()
+    health = InformerHealth(on_parse_error=parse_error_logger())
     health.register(RESOURCES)
-    state = ClusterState(health=health, rules=pricing.team_rules())
+    state = ClusterState(health=health, rules=_team_rules(pricing))
     usage = NotifyingUsageTable(health=health)
-    settings.ledger_path.parent.mkdir(parents=True, exist_ok=True)
     meter = CostMeter(state=state, usage=usage, pricing=pricing, ledger_path=settings.ledger_path)
     registry = CollectorRegistry(auto_describe=False)
     register_collectors(
@@ -79,6 +80,36 @@ def build_daemon(settings: Settings) -> Daemon:
         extra_routes=[web.get("/chargeback.csv", _chargeback_route(settings, meter, pricing))],
     )
     return Daemon(settings, health, state, usage, meter, registry, app)
+
+
+def _team_rules(pricing: Pricing):
+    try:
+        return pricing.team_rules()
+    except ValueError as e:  # a rule the pricing file's schema let through
+        raise ConfigError(f"pricing file: {e}", field="pricing.teams.rules") from e
+
+
+def client_limits(settings: Settings) -> ClientLimits:
+    """The API client's timeouts and size limits from the settings."""
+    return ClientLimits(
+        connect_timeout=settings.api_connect_timeout_seconds,
+        first_byte_timeout=settings.api_first_byte_timeout_seconds,
+        max_line_bytes=settings.max_watch_line_bytes,
+        max_body_bytes=settings.max_list_body_bytes,
+    )
+
+
+async def _listen(runner: web.AppRunner, settings: Settings) -> None:
+    """Start the HTTP server; a host or port that cannot be bound is a ConfigError."""
+    try:
+        await web.TCPSite(runner, settings.host, settings.port).start()
+    except OSError as e:
+        field = "port" if e.errno in (errno.EADDRINUSE, errno.EACCES) else "host"
+        raise ConfigError(
+            f"cannot listen on {settings.host}:{settings.port}: {e.strerror or e}",
+            field=field,
+            value=getattr(settings, field),
+        ) from e
 
 
 def _chargeback_route(settings: Settings, meter: CostMeter, pricing: Pricing):
@@ -124,11 +155,13 @@ async def serve(
         inactivity_timeout=settings.inactivity_timeout_seconds,
     )
     async with AsyncExitStack() as stack:
-        kube = await stack.enter_async_context(KubeClient(api, health=daemon.health))
         runner = web.AppRunner(daemon.app, access_log=None, shutdown_timeout=2)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
-        await web.TCPSite(runner, settings.host, settings.port).start()
+        await _listen(runner, settings)
+        kube = await stack.enter_async_context(
+            KubeClient(api, health=daemon.health, limits=client_limits(settings))
+        )
 
         def flusher() -> Awaitable[None]:
             return daemon.meter.run_flusher(settings.ledger_flush_seconds)

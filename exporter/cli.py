@@ -12,12 +12,14 @@ from typing import Any
 import orjson
 
 from exporter import __version__
-from exporter.errors import ConfigError, LedgerError
+from exporter.cost.pricing import load_pricing
+from exporter.errors import ConfigError, LedgerError, LedgerInUse, LedgerReadOnly
 from exporter.reporting import add_arguments as add_chargeback_arguments
 from exporter.reporting import run_chargeback
 from exporter.settings import Settings, effective_config, load_settings
+from exporter.yamlfile import one_line
 
-EXIT_USAGE = 2
+EXIT_FAILED, EXIT_USAGE = 1, 2
 
 # Secrets stay out of flags (they would show in process listings): env or file only.
 _NO_FLAG = {"api_token"}
@@ -117,8 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser(
         "check-config",
         help="validate settings and print the effective config",
-        description="Validate settings (and the pricing file) and print "
-        "the effective configuration as JSON; exit 2 when invalid.",
+        description="Validate settings and the pricing file (when one is set) and print "
+        "the effective configuration as JSON; exit 2 when either is invalid.",
     )
     _add_setting_flags(check)
     return parser
@@ -130,46 +132,57 @@ def _settings_from(args: argparse.Namespace) -> Settings:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script; returns the exit code."""
+    """Entry point of the console script; returns the exit code.
+
+    Every refusal is one line on stderr: exit 2 for bad input (a setting, a file, a
+    parameter, a ledger another daemon holds), 1 when a source cannot be read."""
     args = build_parser().parse_args(argv)
     try:
-        if args.command == "check-config":
-            settings = _settings_from(args)
-            sys.stdout.write(
-                orjson.dumps(effective_config(settings), option=orjson.OPT_INDENT_2).decode() + "\n"
-            )
-            return 0
-        if args.command == "sim":
-            from exporter.sim.main import serve_sim
-
-            return asyncio.run(serve_sim(args))
-        if args.command == "chargeback":
-            return run_chargeback(_settings_from(args), args)
-        if args.command == "run":
-            from exporter.app import run
-
-            return asyncio.run(run(_settings_from(args)))
-        if args.command == "demo":
-            from exporter.app import run_demo
-
-            return asyncio.run(
-                run_demo(
-                    _settings_from(args),
-                    scenario=args.scenario,
-                    churn_seconds=args.churn_seconds,
-                    seed=args.seed,
-                    kubeconfig_out=args.kubeconfig_out,
-                )
-            )
-    except ConfigError as e:
-        sys.stderr.write(f"quotameter: {e}\n")
-        return EXIT_USAGE
+        return _dispatch(args)
+    except (ConfigError, LedgerInUse, LedgerReadOnly) as e:
+        return _refuse(e, EXIT_USAGE)
     except LedgerError as e:
-        sys.stderr.write(f"quotameter: {e}\n")
-        return 1
+        return _refuse(e, EXIT_FAILED)
     except KeyboardInterrupt:
         return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "check-config":
+        settings = _settings_from(args)
+        load_pricing(settings.pricing_file)  # validated, as --help promises
+        sys.stdout.write(
+            orjson.dumps(effective_config(settings), option=orjson.OPT_INDENT_2).decode() + "\n"
+        )
+        return 0
+    if args.command == "sim":
+        from exporter.sim.main import serve_sim
+
+        return asyncio.run(serve_sim(args))
+    if args.command == "chargeback":
+        return run_chargeback(_settings_from(args), args)
+    if args.command == "run":
+        from exporter.app import run
+
+        return asyncio.run(run(_settings_from(args)))
+    if args.command == "demo":
+        from exporter.app import run_demo
+
+        return asyncio.run(
+            run_demo(
+                _settings_from(args),
+                scenario=args.scenario,
+                churn_seconds=args.churn_seconds,
+                seed=args.seed,
+                kubeconfig_out=args.kubeconfig_out,
+            )
+        )
     return EXIT_USAGE
+
+
+def _refuse(error: Exception, code: int) -> int:
+    sys.stderr.write(f"quotameter: {one_line(str(error))}\n")
+    return code
 
 
 if __name__ == "__main__":

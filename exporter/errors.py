@@ -25,6 +25,18 @@ class LedgerError(QuotameterError):
     """The cost ledger cannot be opened, read or written."""
 
 
+class LedgerInUse(LedgerError):
+    """Another process writes this ledger (it holds the lock); `holder` says who."""
+
+    def __init__(self, message: str, *, holder: str = "") -> None:
+        super().__init__(message)
+        self.holder = holder
+
+
+class LedgerReadOnly(LedgerError):
+    """The ledger must be written but lies on a read-only filesystem."""
+
+
 class KubeAPIError(QuotameterError):
     """The Kubernetes API answered with an error status or an unusable body."""
 

@@ -15,8 +15,9 @@ from exporter.cost.pricing import load_pricing
 from exporter.cost.progress import TerminalProgress
 from exporter.cost.promapi import PrometheusError
 from exporter.cost.reports import ledger_csv, policy_of
-from exporter.errors import LedgerError
+from exporter.errors import LedgerError, LedgerInUse, LedgerReadOnly
 from exporter.settings import Settings
+from exporter.yamlfile import one_line
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
 
@@ -49,11 +50,20 @@ def run_chargeback(settings: Settings, args: argparse.Namespace) -> int:
     except ChargebackParamError as e:
         sys.stderr.write(f"quotameter chargeback: {e}\n")
         return EXIT_USAGE
+    except (LedgerInUse, LedgerReadOnly) as e:
+        sys.stderr.write(f"quotameter chargeback: {one_line(str(e))}\n")
+        return EXIT_USAGE
     except (LedgerError, PrometheusError) as e:
-        sys.stderr.write(f"quotameter chargeback: {e}\n")
+        sys.stderr.write(f"quotameter chargeback: {one_line(str(e))}\n")
         return EXIT_FAILED
     if args.output:
-        args.output.write_bytes(body)
+        try:
+            args.output.write_bytes(body)
+        except OSError as e:
+            sys.stderr.write(
+                f"quotameter chargeback: cannot write -o {args.output}: {e.strerror}\n"
+            )
+            return EXIT_USAGE
     else:
         sys.stdout.buffer.write(body)
     return 0

@@ -6,16 +6,24 @@ variables, one YAML file (`--config`), then the defaults below.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from exporter.errors import ConfigError
+from exporter.yamlfile import read_yaml_file
 
 ENV_PREFIX = "QUOTAMETER_"
+MiB = 1024 * 1024
+GiB = 1024 * MiB
+
+
+def _seconds(default: float, low: float, high: float, description: str) -> Any:
+    """A duration setting: finite, within [low, high] seconds."""
+    return Field(default, ge=low, le=high, allow_inf_nan=False, description=description)
 
 
 class Settings(BaseSettings):
@@ -38,19 +46,36 @@ class Settings(BaseSettings):
     ledger_path: Path = Field(
         Path("data/ledger.sqlite"), description="SQLite cost ledger; created when missing."
     )
-    ledger_flush_seconds: float = Field(
-        60.0, gt=0, le=60, description="Seconds between ledger flushes (at most 60)."
-    )
-    metrics_poll_seconds: float = Field(
-        30.0, gt=0, description="How often to poll metrics.k8s.io for pod usage."
+    ledger_flush_seconds: float = _seconds(60.0, 1, 60, "Seconds between ledger flushes (1 to 60).")
+    metrics_poll_seconds: float = _seconds(
+        30.0, 1, 3600, "How often to poll metrics.k8s.io for pod usage (1 to 3600 s)."
     )
     page_size: int = Field(500, ge=1, le=10000, description="LIST page size (limit).")
     watch_timeout_seconds: int = Field(
-        300, ge=1, description="Server-side timeout asked for each WATCH request."
+        300, ge=1, le=3600,
+        description="Server-side timeout asked for each WATCH request (1 to 3600 s).",
+    )  # fmt: skip
+    inactivity_timeout_seconds: float = _seconds(
+        70.0, 1, 3600, "Reconnect a watch that sent no bytes for this long (1 to 3600 s)."
     )
-    inactivity_timeout_seconds: float = Field(
-        70.0, gt=0, description="Reconnect a watch that sent no bytes for this long."
+    api_connect_timeout_seconds: float = _seconds(
+        10.0, 0.1, 300, "Give up connecting to the API server after this long (0.1 to 300 s)."
     )
+    api_first_byte_timeout_seconds: float = _seconds(
+        10.0, 0.1, 300,
+        "Give up on a request whose response headers take longer than this after "
+        "connecting (0.1 to 300 s).",
+    )  # fmt: skip
+    max_watch_line_bytes: int = Field(
+        64 * MiB, ge=MiB, le=GiB,
+        description="Largest watch event accepted (1 MiB to 1 GiB); a longer line breaks "
+        "the watch, which is counted and retried.",
+    )  # fmt: skip
+    max_list_body_bytes: int = Field(
+        512 * MiB, ge=MiB, le=8 * GiB,
+        description="Largest LIST page (or other response) accepted (1 MiB to 8 GiB); a "
+        "larger one fails the LIST, which is counted and retried.",
+    )  # fmt: skip
     api_token: SecretStr | None = Field(
         None, description="Bearer token required on /chargeback.csv and /api/* when set."
     )
@@ -60,6 +85,14 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "console"] = Field(
         "auto", description="json, console, or auto (console on a TTY, else json)."
     )
+
+    @field_validator("api_token")
+    @classmethod
+    def _token_not_blank(cls, value: SecretStr | None) -> SecretStr | None:
+        # An empty token would turn authentication off while looking set.
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("must not be empty (unset it to serve the API without a token)")
+        return value
 
     @field_validator("log_level", "log_format", mode="before")
     @classmethod
@@ -82,12 +115,7 @@ class Settings(BaseSettings):
 
 def read_config_file(path: Path) -> dict[str, Any]:
     """Read the YAML settings file into a dict, raising ConfigError on any problem."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise ConfigError(f"cannot read config file {path}: {e.strerror}", field="config") from e
-    except yaml.YAMLError as e:
-        raise ConfigError(f"config file {path} is not valid YAML: {e}", field="config") from e
+    data = read_yaml_file(path, what="config file", field="config")
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -109,8 +137,6 @@ def load_settings(*, flags: dict[str, Any] | None = None, config: Path | None = 
 
 
 def _fields_set_by_env() -> set[str]:
-    import os
-
     return {name for name in Settings.model_fields if f"{ENV_PREFIX}{name.upper()}" in os.environ}
 
 
@@ -120,9 +146,14 @@ def _config_error(error: ValidationError) -> ConfigError:
     value = first.get("input")
     if first["type"] == "extra_forbidden":
         return ConfigError(f"unknown setting {field!r}", field=field, value=value)
-    shown = "<hidden>" if field == "api_token" else repr(value)
+    shown = "<hidden>" if field == "api_token" else _shown(value)
     message = f"invalid setting {field}={shown}: {first['msg']}"
     return ConfigError(message, field=field, value=value)
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def effective_config(settings: Settings) -> dict[str, Any]:

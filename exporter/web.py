@@ -1,7 +1,9 @@
 """The HTTP server: /metrics, health, and the JSON API (aiohttp).
 
 Handlers only read: the registry renders a snapshot, the summary comes from a
-callable the app wires in. Bad parameters get a 400 with a JSON error.
+callable the app wires in. Bad parameters get a 400 with a JSON error; a failure
+nobody expected inside a route is a JSON 500, logged once as ``http.failed``
+with the route and the error (the next request starts afresh).
 """
 
 from __future__ import annotations
@@ -11,10 +13,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
+import structlog
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
+from exporter.errors import LedgerError
+from exporter.failures import contain
 from exporter.metrics.exposition import CONTENT_TYPE
 from exporter.model.health import InformerHealth
 
@@ -30,6 +35,29 @@ def json_response(body: object, *, status: int = 200) -> web.Response:
 def json_error(status: int, message: str) -> web.Response:
     """The JSON error body every failing request gets."""
     return json_response({"error": message, "status": status}, status=status)
+
+
+def _errors_middleware(log: Any):
+    """Every response is JSON when a route fails: aiohttp's own HTTP errors (404, 405)
+    keep their status, the ledger failing is a 503, anything else a 500."""
+
+    @web.middleware
+    async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+        with contain() as failure:
+            try:
+                return await handler(request)
+            except web.HTTPException as e:
+                if e.status < 400:
+                    raise
+                return json_error(e.status, e.reason)
+            except LedgerError as e:
+                log.error("http.ledger_failed", path=request.path, error=str(e))
+                return json_error(503, f"the ledger cannot be used now: {e}")
+        log.error("http.failed", method=request.method, path=request.path,
+                  error=repr(failure.error), exc_info=failure.error)  # fmt: skip
+        return json_error(500, "internal error (logged as http.failed)")
+
+    return errors
 
 
 def _auth_middleware(token: str | None):
@@ -53,8 +81,10 @@ def build_app(
     summary: Callable[[], dict[str, Any]],
     api_token: str | None = None,
     extra_routes: list[web.RouteDef] | None = None,
+    log: Any = None,
 ) -> web.Application:
     """The aiohttp application with every route of the daemon."""
+    log = log if log is not None else structlog.get_logger("quotameter.web")
 
     async def metrics(request: web.Request) -> web.Response:
         accept = request.headers.get("Accept", "")
@@ -68,15 +98,14 @@ def build_app(
         return web.Response(text="ok\n")
 
     async def readyz(request: web.Request) -> web.Response:
-        unsynced = sorted(health.unsynced_kinds())
-        if unsynced:
-            return json_response({"ready": False, "unsynced": unsynced}, status=503)
-        return json_response({"ready": True, "unsynced": []})
+        unsynced, failing = sorted(health.unsynced_kinds()), health.failing_tasks()
+        body = {"ready": not (unsynced or failing), "unsynced": unsynced, "failing": failing}
+        return json_response(body, status=503 if (unsynced or failing) else 200)
 
     async def api_summary(request: web.Request) -> web.Response:
         return json_response(summary())
 
-    app = web.Application(middlewares=[_auth_middleware(api_token)])
+    app = web.Application(middlewares=[_errors_middleware(log), _auth_middleware(api_token)])
     app.add_routes(
         [
             web.get("/metrics", metrics),

@@ -26,6 +26,7 @@ _MONEY_TAIL = ("shared_cost", "idle_cost", "total_cost", "currency", "coverage")
 # OWASP's list, plus LF and the full-width look-alikes some spreadsheets also evaluate.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")  # not \d: that also matches non-ASCII digits
+FIRST_YEAR, LAST_YEAR = 1970, 9998  # the month after 9999-12 is past what datetime holds
 
 
 class ChargebackParamError(ValueError):
@@ -67,9 +68,10 @@ def parse_month(text: str | None) -> tuple[datetime, datetime]:
     """`YYYY-MM` as [first instant, first instant of the next month) in UTC."""
     match = _MONTH.fullmatch(text or "")
     month = int(match.group(2)) if match else 0
-    if not match or not 1 <= month <= 12 or int(match.group(1)) < 1970:
+    if not match or not 1 <= month <= 12 or not FIRST_YEAR <= int(match.group(1)) <= LAST_YEAR:
         raise MonthError(
-            f"month: expected a month written YYYY-MM (e.g. 2026-01), got {text!r}",
+            f"month: expected a month written YYYY-MM from {FIRST_YEAR}-01 to "
+            f"{LAST_YEAR}-12 (e.g. 2026-01), got {str(text)[:40]!r}",
             parameter="month",
             value=text,
         )

@@ -39,6 +39,7 @@ from typing import Protocol
 from exporter.cost.days import elapsed_in_month, month_day_range, month_of
 from exporter.cost.integrator import Batch, CostRow
 from exporter.cost.ledgerfile import connect
+from exporter.cost.ledgerlock import LedgerLock
 from exporter.cost.ledgerseries import SeriesIndex
 from exporter.cost.records import (
     CAPACITY_NAMESPACE,
@@ -91,8 +92,15 @@ class AccrualSource(Protocol):
 class Ledger:
     """One ledger file; open with ``Ledger.open``."""
 
-    def __init__(self, connection: sqlite3.Connection, *, path: Path, source: AccrualSource | None):
-        self.path, self._db, self._source = path, connection, source
+    def __init__(
+        self,
+        connection: sqlite3.Connection,
+        *,
+        path: Path,
+        source: AccrualSource | None,
+        lock: LedgerLock | None = None,
+    ):
+        self.path, self._db, self._source, self._lock = path, connection, source, lock
         self._month: str | None = None  # the month _month_cost holds the stored costs of
         self._month_cost: dict[CostKey, float] = {}
         self._series = SeriesIndex()
@@ -105,18 +113,32 @@ class Ledger:
         cls, path: Path | str, *, source: AccrualSource | None = None, readonly: bool = False
     ) -> Ledger:
         """Open (or create, unless ``readonly``) the ledger at ``path``; ``source`` is
-        what ``flush`` writes. LedgerError names the path when the file is refused."""
+        what ``flush`` writes. LedgerError names the path when the file is refused, and
+        LedgerInUse the holder when another process writes it (one writer per file)."""
         path = Path(path)
-        connection = connect(path, readonly=readonly)
+        lock = None if readonly else LedgerLock(path)
+        if lock is not None:
+            lock.acquire()  # before SQLite touches the file
         try:
-            return cls(connection, path=path, source=source)
+            connection = connect(path, readonly=readonly)
+            try:
+                return cls(connection, path=path, source=source, lock=lock)
+            except BaseException:
+                connection.close()
+                raise
         except BaseException:
-            connection.close()
+            if lock is not None:
+                lock.release(tidy=True)
             raise
 
     def close(self) -> None:
-        """Close the file (flush first: unflushed amounts are not written)."""
-        self._db.close()
+        """Close the file (flush first: unflushed amounts are not written) and release
+        the writer lock."""
+        try:
+            self._db.close()
+        finally:
+            if self._lock is not None:
+                self._lock.release()
 
     def __enter__(self) -> Ledger:
         return self

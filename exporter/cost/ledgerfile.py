@@ -14,6 +14,8 @@ the header is never rewritten with another identity.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 from pathlib import Path
 
@@ -57,6 +59,11 @@ class _Corrupt(LedgerError):
     """The file is ours but damaged."""
 
 
+# Only these SQLite results mean a damaged file; a read-only filesystem, a missing -shm
+# or a full disk are not the file's fault and must never be reported as corruption.
+_CORRUPTION_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
+
+
 def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     """An open connection to the ledger at ``path``, created when absent (unless
     ``readonly``); LedgerError when the file is not a quotameter ledger."""
@@ -91,7 +98,8 @@ def _remove_empty_sidecars(created: list[Path]) -> None:
     if wal is not None and wal.exists() and wal.stat().st_size:
         return
     for sidecar in created:
-        sidecar.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # a read-only filesystem: nothing was made
+            sidecar.unlink(missing_ok=True)
 
 
 def _inspect(path: Path) -> str:
@@ -149,10 +157,21 @@ def _open(path: Path, *, readonly: bool) -> sqlite3.Connection:
     try:
         if readonly:
             uri = f"{path.resolve().as_uri()}?mode=ro"
+            if _on_readonly_filesystem(path):
+                # WAL readers need a -shm file they cannot create there; and nothing can
+                # change the file on such a filesystem, so reading it as immutable is true.
+                uri += "&immutable=1"
             return sqlite3.connect(uri, uri=True, isolation_level=None)
         return sqlite3.connect(path, isolation_level=None)
     except sqlite3.Error as e:
         raise LedgerError(f"cannot open ledger {path}: {e}") from e
+
+
+def _on_readonly_filesystem(path: Path) -> bool:
+    try:
+        return bool(os.statvfs(path.parent).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
 
 
 def _tune(connection: sqlite3.Connection) -> None:
@@ -169,7 +188,9 @@ def _check_schema(connection: sqlite3.Connection, path: Path) -> None:
         tables = {r[0] for r in connection.execute("SELECT name FROM sqlite_master")}
         problem = connection.execute("PRAGMA quick_check(1)").fetchone()[0]
     except sqlite3.DatabaseError as e:
-        raise _Corrupt(f"ledger {path} is corrupt: {e}") from e
+        if getattr(e, "sqlite_errorcode", None) in _CORRUPTION_CODES:
+            raise _Corrupt(f"ledger {path} is corrupt: {e}") from e
+        raise LedgerError(f"cannot read ledger {path}: {e}") from e
     if version > SCHEMA_VERSION:
         raise LedgerError(
             f"ledger {path} has schema version {version}, newer than this quotameter's "

@@ -16,7 +16,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from exporter.model.teams import template_problem
 
 DEFAULT_CPU_CORE_HOUR = 0.031611
 DEFAULT_MEMORY_GIB_HOUR = 0.004237
@@ -25,7 +27,19 @@ DEFAULT_GPU_RESOURCES = ("nvidia.com/gpu", "amd.com/gpu")
 DEFAULT_STORAGE_GIB_HOUR = 0.10 / 720  # 0.0001389: 0.10 per GiB-month of 30 days
 ANY_CLASS = "*"
 
-Price = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+MAX_PRICE = 1e9  # per unit-hour: past any currency's price of a GPU
+MAX_BUDGET = 1e15  # per month, as for the budget annotation (exporter.model.compact)
+
+
+def _number(value: Any) -> Any:
+    # Lax pydantic reads `true` as 1.0 and "0.5" as 0.5: a price must be written as one.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"expected a number, got {type(value).__name__}")
+    return value
+
+
+Price = Annotated[float, BeforeValidator(_number), Field(ge=0, le=MAX_PRICE, allow_inf_nan=False)]
+Budget = Annotated[float, BeforeValidator(_number), Field(ge=0, le=MAX_BUDGET, allow_inf_nan=False)]
 IdleMode = Literal["separate", "share", "ignore"]
 SplitMode = Literal["weighted", "even"]
 
@@ -81,6 +95,17 @@ class TeamRule(_Strict):
             raise ValueError(f"not a valid regular expression: {e}") from e
         return value
 
+    @field_validator("team")
+    @classmethod
+    def _groups_exist(cls, value: str, info: Any) -> str:
+        # Checked at start, not when the first unlabelled namespace shows up.
+        pattern = info.data.get("match")
+        if pattern is not None:
+            problem = template_problem(re.compile(pattern), value)
+            if problem:
+                raise ValueError(problem)
+        return value
+
 
 class TeamsConfig(_Strict):
     """How a namespace's team is found (see exporter.model.teams)."""
@@ -108,7 +133,7 @@ class PricingFile(_Strict):
     idle: IdleMode = "separate"
     shared: SharedCost = SharedCost()
     teams: TeamsConfig = TeamsConfig()
-    budgets: dict[str, Price] = Field(default_factory=dict)
+    budgets: dict[str, Budget] = Field(default_factory=dict)
 
     @field_validator("storage_gib_hour")
     @classmethod

@@ -15,12 +15,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from exporter.cost.pricefile import ANY_CLASS, NodeOverride, PricingFile
 from exporter.errors import ConfigError
 from exporter.model.teams import TeamRules
+from exporter.yamlfile import one_line, parse_yaml, read_yaml_file
 
 EXAMPLE_FILE = "example-pricing.yaml"
 Labels = tuple[tuple[str, str], ...]
@@ -100,24 +100,22 @@ DEFAULT_PRICING = Pricing(PricingFile())
 
 
 def load_pricing(path: Path | None) -> Pricing:
-    """The pricing of file ``path``, or the built-in defaults when ``path`` is None."""
+    """The pricing of file ``path``, or the built-in defaults when ``path`` is None.
+    ConfigError for a missing, oversized (over 1 MiB), non-UTF-8 or invalid file."""
     if path is None:
         return DEFAULT_PRICING
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as e:
-        message = f"cannot read pricing file {path}: {e.strerror}"
-        raise ConfigError(message, field="pricing_file", value=str(path)) from e
-    return parse_pricing(text, source=str(path))
+    data = read_yaml_file(Path(path), what="pricing file", field="pricing_file")
+    return _validated(data, source=str(path))
 
 
 def parse_pricing(text: str, *, source: str = "<pricing>") -> Pricing:
     """Parse and validate pricing YAML; ConfigError names the field and the bad value."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        message = f"pricing file {source} is not valid YAML: {e}"
-        raise ConfigError(message, field="pricing_file", value=source) from e
+    return _validated(
+        parse_yaml(text, source=f"pricing file {source}", field="pricing_file"), source=source
+    )
+
+
+def _validated(data: Any, *, source: str) -> Pricing:
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -143,7 +141,7 @@ def _config_error(error: ValidationError, source: str) -> ConfigError:
     if first["type"] == "extra_forbidden":
         message = f"pricing file {source}: unknown field {field!r}{more}"
     else:
-        message = f"pricing file {source}: {field}={_shown(value)}: {first['msg']}{more}"
+        message = f"pricing file {source}: {field}={_shown(value)}: {one_line(first['msg'])}{more}"
     return ConfigError(message, field=field, value=value)
 
 

@@ -43,7 +43,9 @@ class Retry:
 
     def delay(self, error: BaseException) -> float:
         """Seconds to wait after `error`: Retry-After when it asks for more than the
-        backoff; nothing for a first 410, whose remedy (a relist) is already slow."""
+        backoff, but never past the backoff's cap (a server asking for a day must not
+        freeze an informer for a day); nothing for a first 410, whose remedy (a
+        relist) is already slow."""
         now = self._clock()
         if now - self._resumed_at >= self.backoff.reset_after:
             self.attempt = 0
@@ -54,6 +56,6 @@ class Retry:
             delay = self.backoff.delay(attempt, self._rng)
         retry_after = getattr(error, "retry_after", None)
         if retry_after is not None and retry_after > delay:
-            delay = float(retry_after)
+            delay = min(float(retry_after), self.backoff.cap)
         self._resumed_at = now + delay
         return delay

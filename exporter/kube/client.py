@@ -7,10 +7,12 @@ import asyncio
 import email.utils
 import time
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import aiohttp
 import orjson
+import structlog
 
 from exporter import __version__
 from exporter.errors import (
@@ -30,6 +32,12 @@ Params = Mapping[str, str] | None
 E = TypeVar("E", bound=KubeAPIError)
 
 _ERROR_BODY_LIMIT = 64 * 1024  # a Status body is small; an HTML error page need not be read whole
+MiB = 1024 * 1024
+# etcd keeps objects up to 1.5 MiB and the API server accepts requests up to 3 MiB; as
+# JSON with managedFields a watch event can be a few times that. A LIST page of 500
+# such objects is far beyond anything real, but a page of big ConfigMap-like pods is not.
+DEFAULT_MAX_LINE_BYTES = 64 * MiB
+DEFAULT_MAX_BODY_BYTES = 512 * MiB
 _USER_AGENT = f"quotameter/{__version__}"
 
 
@@ -67,15 +75,13 @@ class KubeClient:
         config: ApiConfig,
         *,
         health: InformerHealth | None = None,
-        connect_timeout: float = 10.0,
-        request_timeout: float = 60.0,
-        max_connections: int = 32,
+        limits: ClientLimits | None = None,
+        log: Any = None,
     ) -> None:
         self.config = config
         self.health = health if health is not None else InformerHealth()
-        self._connect_timeout = connect_timeout
-        self._request_timeout = request_timeout
-        self._max_connections = max_connections
+        self.limits = limits or ClientLimits()
+        self.log = log if log is not None else structlog.get_logger("quotameter.kube")
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> KubeClient:
@@ -93,16 +99,21 @@ class KubeClient:
 
     async def get_json(self, path: str, params: Params = None, *, kind: str = "other") -> dict:
         """GET a path and decode the JSON object it returns; `kind` labels error counts."""
+        limits = self.limits
         timeout = aiohttp.ClientTimeout(
-            total=self._request_timeout, sock_connect=self._connect_timeout
+            total=limits.request_timeout, sock_connect=limits.connect_timeout
         )
         response = await self._send(path, params, kind=kind, client_timeout=timeout)
+        body = b""
         try:
-            body = await response.read()
+            body = await self._read_body(response, path, kind=kind)
         except (aiohttp.ClientError, TimeoutError) as e:
             raise self.fail(kind, ServerError(f"GET {path}: body not read: {e!r}")) from e
         finally:
-            response.release()
+            if body:
+                response.release()
+            else:
+                response.close()  # a body cut short leaves the connection unusable
         try:
             data = orjson.loads(body)
         except orjson.JSONDecodeError as e:
@@ -117,13 +128,17 @@ class KubeClient:
         """GET a streaming path and yield its non-empty lines, of any length, without the
         newline. StreamError when it breaks, ends mid-line or sends nothing for a while."""
         # No total timeout: a watch lasts as long as the server keeps it open.
-        timeout = aiohttp.ClientTimeout(total=None, sock_connect=self._connect_timeout)
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=self.limits.connect_timeout)
         response = await self._send(path, params, kind=kind, client_timeout=timeout)
         clean = False
         try:
-            lines = LineBuffer()
+            lines = LineBuffer(max_line=self.limits.max_line_bytes)
             while chunk := await self._read_chunk(response, inactivity_timeout, kind=kind):
-                for line in lines.feed(chunk):
+                try:
+                    completed = lines.feed(chunk)
+                except LineTooLong as e:
+                    raise self.fail(kind, StreamError(f"GET {path}: {e}", reason="TooLarge")) from e
+                for line in completed:
                     yield line
             if lines.pending:
                 raise self.fail(kind, StreamError(f"GET {path}: stream ended mid-line"))
@@ -151,7 +166,7 @@ class KubeClient:
         if self._session is None:
             ssl_context = self.config.ssl_context
             connector = aiohttp.TCPConnector(
-                limit=self._max_connections,
+                limit=self.limits.max_connections,
                 ssl=ssl_context if ssl_context is not None else True,
                 keepalive_timeout=30,
             )
@@ -195,17 +210,50 @@ class KubeClient:
         extra: dict[str, Any] = {}
         if self.config.tls_server_name:
             extra["server_hostname"] = self.config.tls_server_name
+        limits = self.limits
         try:
-            return await self._open_session().get(
-                self.config.server + path,
-                params=dict(params) if params else None,
-                headers=headers,
-                timeout=client_timeout,
-                proxy=self.config.proxy,
-                **extra,
-            )
-        except (aiohttp.ClientError, TimeoutError) as e:
+            # The headers must come within connect + first-byte time: a server that
+            # accepts the connection and never answers must not hold an informer.
+            async with asyncio.timeout(limits.connect_timeout + limits.first_byte_timeout):
+                return await self._open_session().get(
+                    self.config.server + path,
+                    params=dict(params) if params else None,
+                    headers=headers,
+                    timeout=client_timeout,
+                    proxy=self.config.proxy,
+                    **extra,
+                )
+        except aiohttp.ConnectionTimeoutError as e:
+            raise self._timed_out(kind, path, phase="connect", after=limits.connect_timeout) from e
+        except TimeoutError as e:
+            after = limits.connect_timeout + limits.first_byte_timeout
+            raise self._timed_out(kind, path, phase="first_byte", after=after) from e
+        except aiohttp.ClientError as e:
             raise self.fail(kind, ServerError(f"GET {path}: {e!r}", reason="Connection")) from e
+
+    def _timed_out(self, kind: str, path: str, *, phase: str, after: float) -> ServerError:
+        self.log.warning("api.timeout", kind=kind, path=path, phase=phase, after_seconds=after,
+                         server=self.config.server)  # fmt: skip
+        message = f"GET {path}: no {phase.replace('_', ' ')} within {after:g} s"
+        return self.fail(kind, ServerError(message, reason="Timeout"))
+
+    async def _read_body(self, response: aiohttp.ClientResponse, path: str, *, kind: str) -> bytes:
+        """The whole body, refused past ``max_body_bytes`` (an endless body must not
+        take the process's memory with it)."""
+        limit = self.limits.max_body_bytes
+        if (response.content_length or 0) > limit:
+            raise self._too_large(kind, path, limit)
+        body = bytearray()
+        while chunk := await response.content.readany():
+            body += chunk
+            if len(body) > limit:
+                raise self._too_large(kind, path, limit)
+        return bytes(body)
+
+    def _too_large(self, kind: str, path: str, limit: int) -> ServerError:
+        self.log.warning("api.body_too_large", kind=kind, path=path, limit_bytes=limit)
+        message = f"GET {path}: body over {limit} bytes (QUOTAMETER_MAX_LIST_BODY_BYTES)"
+        return self.fail(kind, ServerError(message, reason="TooLarge"))
 
     async def _read_chunk(
         self, response: aiohttp.ClientResponse, inactivity_timeout: float, *, kind: str
@@ -220,14 +268,33 @@ class KubeClient:
             raise self.fail(kind, StreamError(f"stream broke: {e!r}", reason="Broken")) from e
 
 
-class LineBuffer:
-    """Splits a byte stream into lines of any length (aiohttp's readline stops at 64 KiB)."""
+@dataclass(frozen=True, slots=True)
+class ClientLimits:
+    """Bounds of every request: timeouts, and how much a response may make us hold."""
 
-    def __init__(self) -> None:
+    connect_timeout: float = 10.0  # TCP (and TLS) connect
+    first_byte_timeout: float = 10.0  # after connecting, until the response headers
+    request_timeout: float = 60.0  # a whole non-streaming GET
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES  # one watch event
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES  # one LIST page (or any JSON body)
+    max_connections: int = 32
+
+
+class LineTooLong(ValueError):
+    """A line grew past the buffer's limit without a newline."""
+
+
+class LineBuffer:
+    """Splits a byte stream into lines of any length up to ``max_line`` bytes (aiohttp's
+    readline stops at 64 KiB; a stream without newlines must not grow without bound)."""
+
+    def __init__(self, *, max_line: int = DEFAULT_MAX_LINE_BYTES) -> None:
         self._buffer = bytearray()
+        self._max_line = max_line
 
     def feed(self, chunk: bytes) -> list[bytes]:
-        """Add a chunk; return the non-blank lines it completes, stripped."""
+        """Add a chunk; return the non-blank lines it completes, stripped. LineTooLong
+        when the unfinished line passes the limit."""
         scan_from = len(self._buffer)  # the kept tail has no newline: search only new bytes
         self._buffer += chunk
         lines, start = [], 0
@@ -237,6 +304,9 @@ class LineBuffer:
                 lines.append(line)
             start = scan_from = end + 1
         del self._buffer[:start]
+        if len(self._buffer) > self._max_line:
+            limit = self._max_line
+            raise LineTooLong(f"a line over {limit} bytes (QUOTAMETER_MAX_WATCH_LINE_BYTES)")
         return lines
 
     @property

@@ -8,10 +8,13 @@ URL, TLS material, an Authorization header) and send requests with aiohttp ourse
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import os
 import ssl
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -154,14 +157,27 @@ def static_config(
     return ApiConfig(str(credentials.configuration.host), ssl_context, credentials)
 
 
+# What the kubernetes package raises for a file that is YAML but not a kubeconfig (a
+# string, a list): it indexes into it as if it were one.
+_MALFORMED_CONFIG = (ConfigException, OSError, KeyError, ValueError, TypeError, AttributeError,
+                     yaml.YAMLError)  # fmt: skip
+
+
 def _api_config(load: Loader, *, field: str, value: object) -> ApiConfig:
     try:
-        credentials = Credentials(load)
-    except (ConfigException, OSError, KeyError, ValueError, yaml.YAMLError) as e:
+        with _library_errors() as logged:
+            credentials = Credentials(load)
+    except _MALFORMED_CONFIG as e:
         raise ConfigError(
             f"cannot load {field} configuration: {e}", field=field, value=value
         ) from e
     cfg = credentials.configuration
+    if logged and not (_auth_headers(cfg) or cfg.cert_file):
+        # The package logs a failed exec credential plugin and carries on without
+        # credentials; every request would then be refused, so refuse to start.
+        raise ConfigError(
+            f"cannot get credentials from {field}: {logged[0]}", field=field, value=value
+        )
     try:
         context = _ssl_context(cfg)
     except (ssl.SSLError, OSError) as e:
@@ -174,6 +190,31 @@ def _api_config(load: Loader, *, field: str, value: object) -> ApiConfig:
         tls_server_name=getattr(cfg, "tls_server_name", None) or None,
         proxy=cfg.proxy or None,
     )
+
+
+@contextlib.contextmanager
+def _library_errors() -> Iterator[list[str]]:
+    """The messages of the ERROR records the kubernetes package logs (rather than
+    raises) in this thread while the block runs."""
+    messages: list[str] = []
+    handler = _Collect(messages)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield messages
+    finally:
+        root.removeHandler(handler)
+
+
+class _Collect(logging.Handler):
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__(level=logging.ERROR)
+        self.messages = messages
+        self._thread = threading.get_ident()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self._thread:
+            self.messages.append(" ".join(record.getMessage().split()))
 
 
 def _configure(load: Loader) -> Configuration:

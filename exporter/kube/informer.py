@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import structlog
 
 from exporter.errors import Gone, KubeAPIError, StreamError, TooManyRequests, Unauthorized
+from exporter.failures import contain
 from exporter.kube.backoff import Backoff, Retry
 from exporter.kube.client import KubeClient
 from exporter.kube.collecting import LISTING_THRESHOLD, fewer_collections
@@ -197,20 +198,47 @@ async def supervise(
     backoff: Backoff | None = None,
     timing: Timing | None = None,
 ) -> None:
-    """Await coro_factory() until it returns; when it crashes, log, count and restart it."""
+    """Await coro_factory() until it returns; when it crashes, log, count and restart it.
+
+    A crashed task shows as failing in health (hence /readyz) until a restart of it has
+    run for ``backoff.reset_after`` seconds without failing."""
     log = log if log is not None else structlog.get_logger("quotameter.supervisor")
     timing = timing or Timing()
-    retry = Retry(backoff or Backoff(), clock=timing.clock, rng=timing.rng)
+    backoff = backoff or Backoff()
+    retry = Retry(backoff, clock=timing.clock, rng=timing.rng)
+    health.register_task(name)
     while True:
-        try:
-            await coro_factory()
+        with contain() as failure:
+            await _run_watched(name, coro_factory, health=health, healthy_after=backoff.reset_after)
+            health.record_recovered(name)  # it ended as it should
             return
-        except Exception as e:  # the one place that catches everything: keep the daemon up
-            health.record_restart(name)
-            delay = retry.delay(e)
-            log.error("task.restarted", task=name, error=repr(e), retry_in=round(delay, 3),
-                      exc_info=e)  # fmt: skip
-            await timing.sleep(delay)
+        error = failure.error
+        health.record_restart(name, error=repr(error))
+        delay = retry.delay(error)
+        log.error("task.restarted", task=name, error=repr(error), retry_in=round(delay, 3),
+                  exc_info=error)  # fmt: skip
+        await timing.sleep(delay)
+
+
+async def _run_watched(
+    name: str,
+    coro_factory: Callable[[], Awaitable[None]],
+    *,
+    health: InformerHealth,
+    healthy_after: float,
+) -> None:
+    """Await one run of a task; a failing task that lasts ``healthy_after`` recovers."""
+    task = asyncio.ensure_future(coro_factory())
+    try:
+        if name in health.failing:
+            done, _ = await asyncio.wait({task}, timeout=healthy_after)
+            if not done:
+                health.record_recovered(name)
+        await task
+    finally:
+        if not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
 
 async def run_informers(

@@ -95,7 +95,10 @@ INFORMER_LAST_EVENT = _spec("informer_last_event_timestamp_seconds", GAUGE, ("ki
 API_ERRORS = _spec("api_errors_total", COUNTER, ("kind", "code"),
     "Failed Kubernetes API calls by kind and HTTP status or failure class (count).")  # fmt: skip
 PARSE_ERRORS = _spec("parse_errors_total", COUNTER, ("kind",),
-    "API objects skipped (or fields ignored) as undecodable (count).")  # fmt: skip
+    "API objects skipped (or fields ignored) as undecodable or out of range (count).")  # fmt: skip
+TASK_FAILURES = _spec("task_failures_total", COUNTER, ("task",),
+    "Supervised background tasks (informers, ledger flusher, usage poller) that failed and "
+    "were restarted (count).")  # fmt: skip
 
 _MONEY = "in the pricing file's currency"
 _AMOUNT = "cores for cpu, bytes for memory and storage, devices for gpu"
@@ -135,7 +138,7 @@ STATE_METRICS = (
 CLUSTER_METRICS = (METRICS_API_UP,)
 HEALTH_METRICS = (
     BUILD_INFO, INFORMER_SYNCED, INFORMER_EVENTS, INFORMER_RELISTS, INFORMER_LAST_EVENT,
-    API_ERRORS, PARSE_ERRORS,
+    API_ERRORS, PARSE_ERRORS, TASK_FAILURES,
 )  # fmt: skip
 COST_METRICS = (
     ALLOCATION, HOURLY_COST, COST_TOTAL, COST_MONTH_TO_DATE, CLUSTER_CAPACITY,

@@ -102,6 +102,7 @@ def health_samples(health: HealthSnapshot, *, version: str) -> Samples:
         f.INFORMER_LAST_EVENT: [((k,), v) for k, v in sorted(health.last_event_timestamp.items())],
         f.API_ERRORS: _sorted(health.api_errors_total),
         f.PARSE_ERRORS: [((k,), v) for k, v in sorted(health.parse_errors_total.items())],
+        f.TASK_FAILURES: [((k,), v) for k, v in sorted(health.restarts_total.items())],
     }
 
 

@@ -12,10 +12,11 @@ from collections.abc import Hashable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
-from exporter.model.quantities import Quantity, QuantityError, quantity_from_json
+from exporter.model.quantities import Quantity, QuantityError, resource_from_json
 
 __all__ = [
     "EMPTY",
+    "MAX_MONEY",
     "Resources",
     "as_mapping",
     "first_label",
@@ -65,7 +66,8 @@ def to_resources(quantities: Mapping[str, Quantity]) -> Resources:
 
 
 def parse_resources(raw: object) -> Resources:
-    """Parse a raw ResourceList (name -> quantity); QuantityError names the bad entry.
+    """Parse a raw ResourceList (name -> quantity); QuantityError names the bad entry,
+    including amounts out of range (see ``resource_from_json``).
 
     Raises TypeError when ``raw`` is not a mapping.
     """
@@ -76,7 +78,7 @@ def parse_resources(raw: object) -> Resources:
     parsed = {}
     for name, value in raw.items():
         try:
-            parsed[str(name)] = quantity_from_json(value)
+            parsed[str(name)] = resource_from_json(value)
         except QuantityError as e:
             raise QuantityError(f"{name}: {e}") from e
     return to_resources(parsed)
@@ -126,10 +128,14 @@ def status_of(body: Mapping[str, Any]) -> Mapping[str, Any]:
     return status if type(status) is dict or isinstance(status, Mapping) else {}
 
 
+MAX_MONEY = Decimal(10**15)  # a quadrillion: past any budget, and exact as a float
+
+
 def parse_money(raw: object) -> Decimal | None:
     """A non-negative amount of money from an annotation; None when absent.
 
-    Raises ValueError for anything else (not a number, negative, infinite).
+    Raises ValueError for anything else (not a number, negative, infinite, over
+    MAX_MONEY: 1e309 is a finite Decimal but an infinite float).
     """
     if raw is None:
         return None
@@ -139,4 +145,6 @@ def parse_money(raw: object) -> Decimal | None:
         raise ValueError(f"not an amount: {raw!r}") from e
     if not value.is_finite() or value < 0:
         raise ValueError(f"not a non-negative amount: {raw!r}")
+    if value > MAX_MONEY:
+        raise ValueError(f"amount {raw!r} over the limit of {MAX_MONEY:.0e}")
     return value

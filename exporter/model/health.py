@@ -8,10 +8,20 @@ by strings; no I/O, no clocks: callers pass timestamps in.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 RELIST_REASONS = ("initial", "gone", "error")
+
+
+@dataclass(frozen=True, slots=True)
+class ParseProblem:
+    """One object (or field of one) refused at the decode boundary, for the log."""
+
+    kind: str
+    namespace: str
+    name: str
+    reason: str
 
 
 @dataclass
@@ -36,6 +46,7 @@ class HealthSnapshot:
     api_errors_total: dict[tuple[str, str], int]  # (kind, code)
     parse_errors_total: dict[str, int]
     restarts_total: dict[str, int]  # by supervised task name
+    failing_tasks: tuple[str, ...] = ()  # failed and not yet running healthily again
 
 
 @dataclass
@@ -48,6 +59,11 @@ class InformerHealth:
     # Kept apart from `kinds`: counting a parse error (say of polled podmetrics)
     # must not make a kind appear that /readyz would then wait for.
     parse_errors_total: Counter[str] = field(default_factory=Counter)
+    # Supervised tasks that failed and have not yet run healthily since: task -> error.
+    failing: dict[str, str] = field(default_factory=dict)
+    tasks: set[str] = field(default_factory=set)  # supervised task names seen
+    # Told of every refused object, e.g. to log it; the wiring sets it (app.py).
+    on_parse_error: Callable[[ParseProblem], None] | None = None
 
     def register(self, kinds: Iterable[str]) -> None:
         """Declare kinds up front, so /readyz knows what it is waiting for."""
@@ -81,13 +97,32 @@ class InformerHealth:
         """Count one failed API call: an HTTP status, or "connection" / "stream"."""
         self.api_errors_total[(kind, code)] += 1
 
-    def record_parse_error(self, kind: str) -> None:
-        """Count one object (or field of one) that could not be decoded."""
+    def record_parse_error(
+        self, kind: str, *, namespace: str = "", name: str = "", reason: str = ""
+    ) -> None:
+        """Count one object (or field of one) that could not be decoded, and tell the
+        listener which one and why."""
         self.parse_errors_total[kind] += 1
+        if self.on_parse_error is not None:
+            self.on_parse_error(ParseProblem(kind, namespace, name, reason))
 
-    def record_restart(self, name: str) -> None:
-        """Count one restart of a crashed background task."""
+    def register_task(self, name: str) -> None:
+        """Declare a supervised task, so its failure counter shows 0 from the start."""
+        self.tasks.add(name)
+
+    def record_restart(self, name: str, *, error: str = "") -> None:
+        """Count one failure (and restart) of a background task; it is failing until
+        ``record_recovered``."""
         self.restarts_total[name] += 1
+        self.failing[name] = error
+
+    def record_recovered(self, name: str) -> None:
+        """A task that failed has run healthily again."""
+        self.failing.pop(name, None)
+
+    def failing_tasks(self) -> list[str]:
+        """Supervised tasks that failed and have not run healthily since, sorted."""
+        return sorted(self.failing)
 
     def unsynced_kinds(self) -> list[str]:
         """Kinds that have not finished their initial LIST yet, sorted."""
@@ -106,5 +141,6 @@ class InformerHealth:
             api_errors_total=dict(self.api_errors_total),
             # Watched kinds show 0 from the start; other kinds appear on their first error.
             parse_errors_total={k: 0 for k in self.kinds} | dict(self.parse_errors_total),
-            restarts_total=dict(self.restarts_total),
+            restarts_total=dict.fromkeys(sorted(self.tasks), 0) | dict(self.restarts_total),
+            failing_tasks=tuple(self.failing_tasks()),
         )

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from exporter.model.quantities import Quantity, QuantityError, quantity_from_json
+from exporter.model.quantities import Quantity, QuantityError, resource_from_json
 
 __all__ = ["default_requests_from_limits", "pod_limits", "pod_requests"]
 
@@ -132,7 +132,7 @@ def _resource_list(raw: object, where: str) -> ResourceList:
     parsed: ResourceList = {}
     for name, value in raw.items():
         try:
-            parsed[str(name)] = quantity_from_json(value)
+            parsed[str(name)] = resource_from_json(value)
         except QuantityError as e:
             raise QuantityError(f"{where}[{name!r}]: {e}") from e
     return parsed

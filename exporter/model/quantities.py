@@ -16,11 +16,13 @@ __all__ = [
     "BINARY_SI",
     "DECIMAL_EXPONENT",
     "DECIMAL_SI",
+    "MAX_RESOURCE_NANOS",
     "ZERO",
     "Quantity",
     "QuantityError",
     "parse_quantity",
     "quantity_from_json",
+    "resource_from_json",
 ]
 
 DECIMAL_SI: Final = "DecimalSI"
@@ -35,6 +37,10 @@ _MAX_BINARY_NANOS: Final = (2**63 - 1) * _NANO
 # nothing real comes near these, so refuse rather than hang.
 _MAX_TEXT_LENGTH: Final = 1024
 _MAX_DIGITS: Final = 1000
+# The edge of what a resource amount may be: Quantity.Value() (what kubelet, scheduler
+# and quota controller act on) saturates at the largest int64, so nothing past 2**63-1
+# units (cores, bytes, devices) means anything; and our sums must stay finite floats.
+MAX_RESOURCE_NANOS: Final = (2**63 - 1) * _NANO
 
 _DECIMAL_SUFFIXES: Final = {
     "n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18,
@@ -171,6 +177,20 @@ def quantity_from_json(value: object) -> Quantity:
     except ValueError as e:  # an int too long for Python to print
         raise QuantityError("invalid quantity: number too large") from e
     return parse_quantity(text)
+
+
+def resource_from_json(value: object) -> Quantity:
+    """A resource amount from an API object: a quantity from 0 to 2**63-1 units.
+
+    Raises QuantityError for malformed text and for values Kubernetes never acts on
+    (negative, or past int64): the decode-time boundary of every request, limit,
+    quota, capacity and usage."""
+    quantity = quantity_from_json(value)
+    if quantity.nanos < 0:
+        raise QuantityError(f"negative resource amount {str(value)[:64]!r}")
+    if quantity.nanos > MAX_RESOURCE_NANOS:
+        raise QuantityError(f"resource amount {str(value)[:64]!r} out of range (over 2**63-1)")
+    return quantity
 
 
 def _interpret_suffix(suffix: str, text: str) -> tuple[int, int, str]:

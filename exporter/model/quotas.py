@@ -9,7 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from exporter.model.quantities import Quantity, parse_quantity, quantity_from_json
+from exporter.model.quantities import (
+    Quantity,
+    parse_quantity,
+    quantity_from_json,
+    resource_from_json,
+)
 
 TERMINAL_PHASES = frozenset({"Succeeded", "Failed"})
 
@@ -242,10 +247,10 @@ def pvc_storage_request(pvc: Mapping) -> Quantity | None:
     requested = ((pvc.get("spec") or {}).get("resources") or {}).get("requests") or {}
     if "storage" not in requested:
         return None
-    result = quantity_from_json(requested["storage"])
+    result = resource_from_json(requested["storage"])
     allocated = ((pvc.get("status") or {}).get("allocatedResources") or {}).get("storage")
     if allocated is not None:
-        result = max(result, quantity_from_json(allocated))
+        result = max(result, resource_from_json(allocated))
     return _round_up_to_unit(result)
 
 

@@ -61,6 +61,8 @@ _FORBIDDEN_OBJECT = re.compile(r'"(?P<name>[^"]*)" is forbidden: ')
 
 Pairs = tuple[tuple[str, str], ...]
 TotalKey = tuple[str, str, str]  # (namespace, quota, resource)
+Problem = tuple[str, str, str]  # (namespace, name, why) of an Event refused at decode
+MAX_COUNT = 2**31 - 1  # Event.count is an int32
 
 
 class RejectionParseError(ValueError):
@@ -151,6 +153,7 @@ class RejectionCounter:
         self._listed: set[str] | None = None  # uids listed since begin_relist
         self._baseline_pending = True  # until the first LIST completes
         self.parse_errors = 0
+        self._problems: list[Problem] = []
 
     def begin_relist(self) -> None:
         """A LIST starts (again, if an earlier attempt failed midway)."""
@@ -176,7 +179,7 @@ class RejectionCounter:
     def apply(self, event_type: str, event: Mapping[str, Any]) -> None:
         """One watch event: ADDED or MODIFIED counts what is new, DELETED forgets."""
         if event_type == "DELETED":
-            self._counts.pop(_uid(event), None)
+            self._counts.pop(_uid(event) if isinstance(event, Mapping) else "", None)
         elif event_type in ("ADDED", "MODIFIED"):
             self._observe(event, baseline=False)
 
@@ -188,6 +191,11 @@ class RejectionCounter:
         """The newest refusal per (namespace, quota), JSON-ready, for the summary."""
         return {key: _as_json(last) for key, last in sorted(self._last.items())}
 
+    def take_problems(self) -> list[Problem]:
+        """The Events refused since the last call, as (namespace, name, why)."""
+        problems, self._problems = self._problems, []
+        return problems
+
     @property
     def live_events(self) -> int:
         """How many Events are remembered: the bound on this object's memory."""
@@ -195,8 +203,15 @@ class RejectionCounter:
 
     def _observe(self, event: Mapping[str, Any], *, baseline: bool) -> str | None:
         """Count an Event's new occurrences; returns its uid when it is tracked."""
+        if not isinstance(event, Mapping):
+            self._refuse(event, "not an object")
+            return None
         uid = _uid(event)
         if event.get("reason") != FAILED_CREATE or not uid:
+            return None
+        problem = _problem(event)
+        if problem:
+            self._refuse(event, problem)
             return None
         count, known = _occurrences(event), self._counts.get(uid)
         # A stale copy (lower count) must not lower the mark, or a later bump counts twice.
@@ -212,20 +227,31 @@ class RejectionCounter:
     def _recreated(self, event: Mapping[str, Any]) -> bool:
         """Whether client-go recreated an expired Event (its count holds old refusals)."""
         first = _timestamp(event.get("firstTimestamp"))
-        created = _timestamp((event.get("metadata") or {}).get("creationTimestamp"))
+        created = _timestamp(_mapping(event.get("metadata")).get("creationTimestamp"))
         if first is None or created is None:
             return False
-        return (created - first).total_seconds() >= self._event_ttl
+        try:
+            return (created - first).total_seconds() >= self._event_ttl
+        except (TypeError, OverflowError):  # one naive, one aware; or years apart
+            return False
+
+    def _refuse(self, event: object, why: str) -> None:
+        self.parse_errors += 1
+        name = ""
+        if isinstance(event, Mapping):
+            name = str(_mapping(event.get("metadata")).get("name") or "")
+        namespace = event_namespace(event) if isinstance(event, Mapping) else ""
+        self._problems.append((namespace, name, why))
 
     def _record(self, event: Mapping[str, Any], new: int) -> None:
         try:
             rejection = parse_rejection(str(event.get("message") or ""))
-        except RejectionParseError:
-            self.parse_errors += 1
+        except RejectionParseError as e:
+            self._refuse(event, str(e)[:200])
             return
         if rejection is None:
             return
-        namespace = _namespace(event)
+        namespace = event_namespace(event)
         for resource in rejection.resources:
             key = (namespace, rejection.quota, resource)
             self._totals[key] = self._totals.get(key, 0) + new
@@ -239,25 +265,45 @@ class RejectionCounter:
             self._last[key] = _Last(time, rejection)
 
 
+def _mapping(value: object) -> Mapping[str, Any]:
+    """A field that should be an object; anything else reads as empty."""
+    return value if isinstance(value, Mapping) else {}
+
+
 def _uid(event: Mapping[str, Any]) -> str:
-    return str((event.get("metadata") or {}).get("uid") or "")
+    return str(_mapping(event.get("metadata")).get("uid") or "")
 
 
-def _namespace(event: Mapping[str, Any]) -> str:
-    namespace = (event.get("metadata") or {}).get("namespace")
-    return str(namespace or (event.get("involvedObject") or {}).get("namespace") or "")
+def event_namespace(event: Mapping[str, Any]) -> str:
+    """The namespace an Event's totals are kept under: its own, else its object's."""
+    namespace = _mapping(event.get("metadata")).get("namespace")
+    return str(namespace or _mapping(event.get("involvedObject")).get("namespace") or "")
+
+
+def _problem(event: Mapping[str, Any]) -> str | None:
+    """Why a FailedCreate Event cannot be counted (the decode boundary), or None."""
+    for field, value in (("count", event.get("count")),
+                         ("series.count", _mapping(event.get("series")).get("count"))):  # fmt: skip
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT
+        ):
+            return f"{field} {str(value)[:32]!r} is not an int32 count"
+    message = event.get("message")
+    if message is not None and not isinstance(message, str):
+        return "message is not a string"
+    return None
 
 
 def _occurrences(event: Mapping[str, Any]) -> int:
     """core/v1 `count`; Events written through events.k8s.io/v1 carry series.count."""
-    for value in (event.get("count"), (event.get("series") or {}).get("count")):
+    for value in (event.get("count"), _mapping(event.get("series")).get("count")):
         if isinstance(value, int) and value > 0:
             return value
     return 1
 
 
 def _event_time(event: Mapping[str, Any]) -> str:
-    series = event.get("series") or {}
+    series = _mapping(event.get("series"))
     for value in (
         event.get("lastTimestamp"),
         series.get("lastObservedTime"),
@@ -265,7 +311,7 @@ def _event_time(event: Mapping[str, Any]) -> str:
     ):
         if value:
             return str(value)
-    return str((event.get("metadata") or {}).get("creationTimestamp") or "")
+    return str(_mapping(event.get("metadata")).get("creationTimestamp") or "")
 
 
 def _timestamp(value: object) -> datetime | None:

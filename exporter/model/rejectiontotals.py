@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from exporter.model.rejections import FAILED_CREATE, RejectionCounter
+from exporter.model.rejections import FAILED_CREATE, Problem, RejectionCounter, event_namespace
 
 Totals = tuple[tuple[str, str, int], ...]  # (quota, resource, rejections), sorted
 
@@ -23,10 +23,11 @@ class RejectionTotals:
         self._totals: dict[str, Totals] = {}
         self._stale: set[str] = set()  # namespaces whose Events arrived since by_namespace
 
-    def count(self, events: Iterable[Any], feed: Callable[[], None]) -> tuple[set[str], int]:
+    def count(
+        self, events: Iterable[Any], feed: Callable[[], None]
+    ) -> tuple[set[str], list[Problem]]:
         """Run ``feed`` (which hands ``events`` to the counter); returns the namespaces
-        whose totals may have moved and how many messages could not be read."""
-        errors = self._counter.parse_errors
+        whose totals may have moved and the Events it refused (namespace, name, why)."""
         feed()
         touched = {
             event_namespace(event)
@@ -34,7 +35,7 @@ class RejectionTotals:
             if isinstance(event, Mapping) and event.get("reason") == FAILED_CREATE
         }
         self._stale |= touched
-        return touched, self._counter.parse_errors - errors
+        return touched, self._counter.take_problems()
 
     def by_namespace(self) -> Mapping[str, Totals]:
         """namespace -> sorted (quota, resource, total); regroups the stale ones first."""
@@ -47,12 +48,3 @@ class RejectionTotals:
                 self._totals[namespace] = tuple(sorted(grouped.get(namespace, ())))
             self._stale.clear()
         return self._totals
-
-
-def event_namespace(event: Mapping[str, Any]) -> str:
-    """The namespace an Event's totals are kept under (as RejectionCounter keys them)."""
-    meta, involved = event.get("metadata"), event.get("involvedObject")
-    namespace = meta.get("namespace") if isinstance(meta, Mapping) else None
-    if not namespace and isinstance(involved, Mapping):
-        namespace = involved.get("namespace")
-    return str(namespace or "")

@@ -133,9 +133,9 @@ class ClusterState:
         self._version += 1
 
     def _count_events(self, events: Iterable[Any], count: Callable[[], None]) -> None:
-        touched, parse_errors = self._totals.count(events, count)
-        for _ in range(parse_errors):
-            self._health.record_parse_error(EVENTS)
+        touched, problems = self._totals.count(events, count)
+        for namespace, name, reason in problems:
+            self._health.record_parse_error(EVENTS, namespace=namespace, name=name, reason=reason)
         for namespace in touched:
             self._views.touch(namespace)
         self._version += 1
@@ -207,19 +207,20 @@ class ClusterState:
     def _key(self, kind: str, obj: Mapping[str, Any]) -> Key | None:
         try:
             return object_key(obj)
-        except DecodeError:
-            self._health.record_parse_error(kind)
+        except DecodeError as e:
+            self._health.record_parse_error(kind, reason=str(e))
             return None
 
     def _upsert(self, kind: str, handler: _Kind, obj: Mapping[str, Any]) -> Key | None:
         try:
             record = handler.decode(obj)  # every decoder checks the key first (object_key)
-        except DecodeError:
-            self._health.record_parse_error(kind)
+        except DecodeError as e:
             try:
                 key = object_key(obj)
             except DecodeError:
+                self._health.record_parse_error(kind, reason=str(e))
                 return None
+            self._health.record_parse_error(kind, namespace=key[0], name=key[1], reason=str(e))
             # Its last good version no longer describes the object: exporting it would
             # report values that exist nowhere, so the object counts as absent.
             handler.remove(key)
@@ -283,7 +284,9 @@ class ClusterState:
 
     def _put_namespace(self, key: Key, record: NamespaceRecord) -> None:
         if record.budget_invalid:
-            self._health.record_parse_error("namespaces")
+            self._health.record_parse_error(
+                "namespaces", name=record.name, reason="invalid monthly-budget annotation"
+            )
         self._namespaces[key[1]] = record
         self._teams[key[1]] = namespace_team(key[1], record, self._rules)
         self._views.touch(key[1])

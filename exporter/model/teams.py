@@ -34,16 +34,21 @@ class TeamRules:
         annotation_keys: Iterable[str] = (),
         name_rules: Iterable[tuple[str, str]] = (),
     ) -> TeamRules:
-        """Compile (regex, team) rules; ValueError names a regex that does not compile.
+        """Compile (regex, team) rules; ValueError names a regex that does not compile
+        or a team that refers to a group the regex does not have.
 
         A rule's team may refer to the regex's groups (``\\1``, ``\\g<name>``).
         """
         compiled = []
         for pattern, team in name_rules:
             try:
-                compiled.append((re.compile(pattern), team))
+                regex = re.compile(pattern)
             except re.error as e:
                 raise ValueError(f"team rule regex {pattern!r} is invalid: {e}") from e
+            problem = template_problem(regex, team)
+            if problem:
+                raise ValueError(f"team rule {pattern!r} -> {team!r}: {problem}")
+            compiled.append((regex, team))
         return cls(
             label_keys=tuple(label_keys),
             annotation_keys=tuple(annotation_keys),
@@ -52,6 +57,37 @@ class TeamRules:
 
 
 DEFAULT_RULES = TeamRules()
+
+# A backslash and what follows it in a replacement template, as re reads them.
+_TEMPLATE_ESCAPE = re.compile(r"\\(?:g<([^>]*)>|([0-9]{1,3})|(.))", re.DOTALL)
+_OCTAL = frozenset("01234567")
+_LETTER_ESCAPES = frozenset("abfnrtv")  # the ASCII letters a template may escape
+
+
+def template_problem(pattern: re.Pattern[str], template: str) -> str | None:
+    """Why ``template`` cannot expand a match of ``pattern`` (a group it lacks, a bad
+    escape), or None when every match can be expanded."""
+    for match in _TEMPLATE_ESCAPE.finditer(template):
+        name, digits, other = match.groups()
+        if other is not None:
+            if other.isascii() and other.isalpha() and other not in _LETTER_ESCAPES:
+                return f"bad escape \\{other} in the team template"
+            continue
+        if digits is not None:
+            if digits[0] == "0" or (len(digits) == 3 and set(digits) <= _OCTAL):
+                continue  # an octal character escape, not a group
+            index = int(digits[:2])
+        elif name.isdigit() and name.isascii():
+            index = int(name)
+        elif name.isidentifier():
+            if name not in pattern.groupindex:
+                return f"the regex has no group named {name!r}"
+            continue
+        else:
+            return f"bad group reference \\g<{name}> in the team template"
+        if index > pattern.groups:
+            return f"the regex has no group {index} (it has {pattern.groups})"
+    return None
 
 
 def namespace_team(name: str, record: NamespaceRecord | None, rules: TeamRules) -> str:

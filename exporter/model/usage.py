@@ -18,7 +18,7 @@ from typing import Any
 
 from exporter.model.compact import intern_text
 from exporter.model.health import InformerHealth
-from exporter.model.quantities import QuantityError, quantity_from_json
+from exporter.model.quantities import MAX_RESOURCE_NANOS, QuantityError, quantity_from_json
 
 KIND = "podmetrics"  # the `kind` label of parse and API error counts
 
@@ -59,9 +59,9 @@ class UsageTable:
         for item in items:
             try:
                 namespace, name, usage = decode_pod_metrics(item)
-            except UsageError:
+            except UsageError as e:
                 skipped += 1
-                self._record_parse_error()
+                self._record_parse_error(item, str(e))
                 continue
             pods.setdefault(namespace, {})[name] = usage
         self._pods, self._namespaces = pods, {ns: _total(p.values()) for ns, p in pods.items()}
@@ -96,8 +96,16 @@ class UsageTable:
     def __len__(self) -> int:
         return sum(len(p) for p in self._pods.values())
 
-    def _record_parse_error(self) -> None:
-        self._health.record_parse_error(KIND)
+    def _record_parse_error(self, item: object, reason: str) -> None:
+        meta = item.get("metadata") if isinstance(item, dict) else None
+        meta = meta if isinstance(meta, dict) else {}
+        namespace, name = meta.get("namespace"), meta.get("name")
+        self._health.record_parse_error(
+            KIND,
+            namespace=namespace if isinstance(namespace, str) else "",
+            name=name if isinstance(name, str) else "",
+            reason=reason,
+        )
 
 
 def decode_pod_metrics(item: Mapping[str, Any]) -> tuple[str, str, Usage]:
@@ -134,6 +142,8 @@ def _container_usage(container: object) -> Usage:
         raise UsageError(str(e)) from e
     if cpu < 0 or memory_nanos < 0:
         raise UsageError("negative usage")  # valid quantity text, but no measurement
+    if cpu > MAX_RESOURCE_NANOS or memory_nanos > MAX_RESOURCE_NANOS:
+        raise UsageError("usage out of range (over 2**63-1 units)")
     return cpu, -(-memory_nanos // _NANO)  # whole bytes, rounded up as Quantity.Value()
 
 

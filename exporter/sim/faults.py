@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-STREAM_FAULTS = ("drop", "gone", "garbage", "stall")
-HTTP_FAULTS = ("http",)
+STREAM_FAULTS = ("drop", "gone", "garbage", "stall", "flood")
+HTTP_FAULTS = ("http", "flood-body")
+FLOOD_LIMIT = 1 << 30  # bytes a flood sends at most, should the client never give up
 KINDS = (*STREAM_FAULTS, *HTTP_FAULTS, "expire-continue")
 
 
@@ -13,7 +14,9 @@ KINDS = (*STREAM_FAULTS, *HTTP_FAULTS, "expire-continue")
 class Fault:
     """One pending fault; `resource` None means any resource."""
 
-    kind: str  # drop | gone | garbage | stall | http | expire-continue
+    # drop | gone | garbage | stall | http | expire-continue; flood: a watch line that
+    # never ends; flood-body: a response body (a LIST, say) that never ends
+    kind: str
     resource: str | None = None  # plural, e.g. "pods"
     group: str | None = None  # API group; None matches any, "" is the core group
     count: int = 1

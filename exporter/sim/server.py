@@ -19,13 +19,14 @@ from aiohttp import web
 from exporter.sim import discovery, reading, resources, writing
 from exporter.sim.apierrors import SimError, method_not_allowed, resource_not_found
 from exporter.sim.cluster import Cluster
-from exporter.sim.faults import Fault, FaultError, Faults
+from exporter.sim.faults import HTTP_FAULTS, Fault, FaultError, Faults
 from exporter.sim.patch import PatchError
 from exporter.sim.resources import BY_PATH, ResourceType
 from exporter.sim.responses import error_response, fault_response, json_response, status_body
 from exporter.sim.scaling import scale_of, write_scale
 from exporter.sim.selectors import SelectorError
 from exporter.sim.tables.rendering import TableOptionsError
+from exporter.sim.watching import flood_body
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +190,9 @@ class SimServer:
             return json_response(resources.resource_list(group, version))
         try:
             target = parse_path(group, version, parts)
-            fault = self.faults.take(("http",), target.rtype.plural, target.rtype.group)
+            fault = self.faults.take(HTTP_FAULTS, target.rtype.plural, target.rtype.group)
+            if fault is not None and fault.kind == "flood-body":
+                return await flood_body(request)
             if fault is not None:
                 return fault_response(fault)
             return await self._dispatch(request, target)

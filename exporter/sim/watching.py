@@ -12,7 +12,7 @@ import orjson
 from aiohttp import web
 
 from exporter.sim.apierrors import SimError
-from exporter.sim.faults import STREAM_FAULTS, Fault
+from exporter.sim.faults import FLOOD_LIMIT, STREAM_FAULTS, Fault
 from exporter.sim.resources import ResourceType
 from exporter.sim.selectors import labels_match, parse_field_selector, parse_label_selector
 from exporter.sim.store import Event, Expired
@@ -176,6 +176,10 @@ class WatchStream:
             status = _expired_status(f"too old resource version: {self.rv} ({self.store.rv})")
             await self._write(response, {"type": "ERROR", "object": status})
             return True
+        if fault.kind == "flood":
+            await response.write(b'{"type":"ADDED","object":{"metadata":{"name":"')
+            await flood(response)
+            return True
         if fault.kind == "stall":
             await asyncio.sleep(fault.seconds)
         else:  # drop: half an event, then the connection goes away
@@ -186,6 +190,24 @@ class WatchStream:
     @staticmethod
     async def _write(response: web.StreamResponse, event: dict) -> None:
         await response.write(orjson.dumps(event) + b"\n")
+
+
+async def flood(response: web.StreamResponse) -> None:
+    """Send bytes without a newline until the client gives up (or FLOOD_LIMIT)."""
+    chunk = b"a" * (1 << 16)
+    for _ in range(FLOOD_LIMIT // len(chunk)):
+        await response.write(chunk)
+
+
+async def flood_body(request: web.Request) -> web.StreamResponse:
+    """A chunked JSON body that never ends: a LIST that keeps on coming."""
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    await response.write(b'{"kind":"List","items":["')
+    with contextlib.suppress(ConnectionResetError):
+        await flood(response)
+    return response
 
 
 def _expired_status(message: str) -> dict:
