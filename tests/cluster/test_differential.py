@@ -287,6 +287,7 @@ def test_status_bodies_of_404_409_410_422(
     theirs = status_bodies(
         sim, expired(sim, lambda: sim.request("POST", "/sim/faults", {"kind": "expire-continue"}))
     )
+    print("BODIES", json.dumps({"real": ours, "sim": theirs}))
     assert sorted(ours) == [404, 409, 410, 422]
     assert sorted(theirs) == sorted(ours)
     for code in ours:
