@@ -69,12 +69,14 @@ spec:
 POD_FIELDS_NOT_MODELLED = {
     r"spec\.volumes.*": "the projected service-account token volume: no resources",
     r"spec\.containers\[0\]\.volumeMounts.*": "its mount: no resources",
-    r"spec\.containers\[0\]\.(terminationMessagePath|terminationMessagePolicy|imagePullPolicy)": "container runtime defaults, never read",
+    r"spec\.containers\[0\]\.(terminationMessage\w+|imagePullPolicy)": "runtime defaults",
     r"spec\.(dnsPolicy|restartPolicy|schedulerName|securityContext|serviceAccount|"
     r"serviceAccountName|terminationGracePeriodSeconds|enableServiceLinks|preemptionPolicy|"
     r"priority|tolerations.*)": "scheduling and runtime defaults, never read",
     r"spec\.nodeName": "which fake node the scheduler picked (both bind one)",
-    r"status\.(conditions|containerStatuses|hostIP|hostIPs|podIP|podIPs|startTime)(\[.*|\..*)?": "kubelet-reported runtime state: quotameter reads only status.phase",
+    r"status\.(conditions|containerStatuses|hostIPs?|podIPs?|startTime)(\[.*|\..*)?": (
+        "kubelet-reported runtime state: quotameter reads only status.phase"
+    ),
     r"status\.observedGeneration": "a newer status field, never read",
 }
 
