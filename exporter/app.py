@@ -185,10 +185,10 @@ async def run_demo(
     settings: Settings, *, scenario: str, churn_seconds: float, seed: int, kubeconfig_out: Path
 ) -> int:
     """`quotameter demo`: the simulated cluster and the daemon in one process."""
-    from exporter.sim.churn import Churn
-    from exporter.sim.cluster import Cluster
-    from exporter.sim.scenario import load_scenario
-    from exporter.sim.server import SimServer
+    from quotasim.churn import Churn
+    from quotasim.cluster import Cluster
+    from quotasim.scenario import load_scenario
+    from quotasim.server import SimServer
 
     configure_logging(level=settings.log_level, fmt=settings.log_format)
     if settings.pricing_file is None:  # the example prices spot and GPU nodes of the demo

@@ -140,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             return 0
         if args.command == "sim":
-            from exporter.sim.main import serve_sim
+            from quotasim.main import serve_sim
 
             return asyncio.run(serve_sim(args))
         if args.command == "chargeback":

@@ -1,0 +1,91 @@
+"""The simulator's admission plugins and what they share: the refusal they raise.
+
+``limitranger`` defaults and validates against LimitRanges, ``resourcequota`` charges
+ResourceQuotas, and ``quotausage`` says what objects charge (for the quota controller too).
+They work on raw API dicts and refuse requests with the messages kube-apiserver sends:
+plugin/pkg/admission/limitranger/admission.go, the resourcequota admission controller in
+k8s.io/apiserver (plugin/resourcequota/controller.go) and the quota evaluators in
+pkg/quota/v1/evaluator/core. Where Go iterates a map (random order) we sort instead.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from quotasim.apierrors import SimError
+from quotasim.resources import BY_KIND
+
+
+class AdmissionError(SimError):
+    """A request refused by admission, with the API Status fields the real server sends.
+
+    Its attributes mirror the simulator's SimError (code, reason, message, details).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: int = 403,
+        reason: str = "Forbidden",
+        details: dict | None = None,
+    ) -> None:
+        super().__init__(code, reason, message, details=details or {})
+
+    def status(self) -> dict:
+        """The metav1.Status body for this refusal."""
+        return {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": self.message,
+            "reason": self.reason,
+            "details": self.details,
+            "code": self.code,
+        }
+
+
+def group_resource(kind: str, obj: Mapping) -> tuple[str, str]:
+    """(group, plural resource) of an object, as the API server names it in errors."""
+    api_version = obj.get("apiVersion") or "v1"
+    served = BY_KIND.get((api_version, kind))
+    if served is not None:
+        return served.group, served.plural
+    # apimachinery's UnsafeGuessKindToResource rule, for kinds the simulator does not serve.
+    singular = kind.lower()
+    plural = (
+        singular[:-1] + "ies"
+        if singular.endswith("y")
+        else singular + ("es" if singular.endswith("s") else "s")
+    )
+    return api_version.rpartition("/")[0], plural
+
+
+def forbidden(kind: str, obj: Mapping, reason_text: str) -> AdmissionError:
+    """admission.NewForbidden: `<resource> "<name>" is forbidden: <reason_text>`."""
+    group, plural = group_resource(kind, obj)
+    meta = obj.get("metadata") or {}
+    # Before the name is generated only generateName is known, and Kubernetes prints that.
+    name = meta.get("name") or meta.get("generateName") or "Unknown"
+    qualified = f"{plural}.{group}" if group else plural
+    details = {"name": name, "kind": plural, **({"group": group} if group else {})}
+    return AdmissionError(
+        f"{qualified} {json.dumps(name)} is forbidden: {reason_text}", details=details
+    )
+
+
+def aggregate(messages: list[str]) -> str:
+    """utilerrors.NewAggregate(...).Error(): duplicates dropped, brackets around several."""
+    unique = list(dict.fromkeys(messages))
+    return unique[0] if len(unique) == 1 else "[" + ", ".join(unique) + "]"
+
+
+def pod_containers(pod: Mapping) -> list[tuple[dict, str]]:
+    """A pod's containers, then its init containers, each with the word errors use for it."""
+    spec = pod.get("spec") or {}
+    return [
+        *((c, "container") for c in spec.get("containers") or ()),
+        *((c, "init container") for c in spec.get("initContainers") or ()),
+    ]
