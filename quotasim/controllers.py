@@ -8,7 +8,7 @@ import copy
 import uuid
 from typing import TYPE_CHECKING
 
-from quotasim.admission.quotausage import quota_used
+from quotasim.quota.recount import quota_used
 from quotasim.resources import RESOURCES
 
 if TYPE_CHECKING:

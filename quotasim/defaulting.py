@@ -9,7 +9,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from exporter.model.podresources import default_requests_from_limits
+from quotasim.podresources import requests_defaulted_from_limits
+from quotasim.qos import qos_class
 
 if TYPE_CHECKING:
     from quotasim.cluster import Cluster
@@ -64,8 +65,7 @@ def _default_pod_spec(spec: dict) -> None:
         c.setdefault("terminationMessagePath", "/dev/termination-log")
         c.setdefault("terminationMessagePolicy", "File")
         # API defaulting (before admission): a limit without a request sets the request.
-        resources = default_requests_from_limits(c)
-        c["resources"] = resources
+        c["resources"] = requests_defaulted_from_limits(c)
 
 
 def _default_limitrange_item(item: dict) -> None:
@@ -223,7 +223,7 @@ def _pod_status(cluster: Cluster, pod: dict, phase: str) -> dict:
     n = int(cluster.rng.random() * 60000)
     status: dict = {
         "phase": phase,
-        "qosClass": _qos_class(pod["spec"]),
+        "qosClass": qos_class(pod["spec"]),
         "conditions": [
             {
                 "type": t,
@@ -274,17 +274,3 @@ def _container_status(container: dict, phase: str, now: str) -> dict:
         "restartCount": 0,
         "state": state,
     }
-
-
-def _qos_class(spec: dict) -> str:
-    containers = spec.get("containers", []) + spec.get("initContainers", [])
-    res = [c.get("resources", {}) for c in containers]
-    if not any(r.get("requests") or r.get("limits") for r in res):
-        return "BestEffort"
-    guaranteed = all(
-        r.get("limits", {}).get(k) is not None
-        and r.get("requests", {}).get(k) == r.get("limits", {}).get(k)
-        for r in res
-        for k in ("cpu", "memory")
-    )
-    return "Guaranteed" if guaranteed else "Burstable"

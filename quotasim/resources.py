@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 
@@ -87,6 +88,23 @@ BY_PATH: dict[tuple[str, str, str], ResourceType] = {
 }
 BY_KIND: dict[tuple[str, str], ResourceType] = {(r.api_version, r.kind): r for r in RESOURCES}
 GROUPS: dict[str, str] = {r.group: r.version for r in RESOURCES if r.group}
+
+
+def group_resource(kind: str, obj: Mapping) -> tuple[str, str]:
+    """(group, plural resource) of an object, as the API server names it in errors."""
+    api_version = obj.get("apiVersion") or "v1"
+    served = BY_KIND.get((api_version, kind))
+    if served is not None:
+        return served.group, served.plural
+    # apimachinery's UnsafeGuessKindToResource rule, for kinds the simulator does not serve.
+    singular = kind.lower()
+    plural = (
+        singular[:-1] + "ies"
+        if singular.endswith("y")
+        else singular + ("es" if singular.endswith("s") else "s")
+    )
+    return api_version.rpartition("/")[0], plural
+
 
 SERVER_VERSION = {
     "major": "1",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from exporter.model.quantities import QuantityError, parse_quantity
+from quotasim.quantities import Quantity, QuantityError
 
 if TYPE_CHECKING:
     from quotasim.cluster import Cluster
@@ -26,11 +26,11 @@ def container_usage(container: dict, ratio: float) -> dict[str, str]:
     return {"cpu": f"{cpu_nanos}n", "memory": f"{mem_bytes // 1024}Ki"}
 
 
-def _scaled(text: str | None, factor: float, fallback: int) -> int:
-    if text is None:
+def _scaled(request: object, factor: float, fallback: int) -> int:
+    if request is None:
         return fallback
     try:
-        return max(0, round(parse_quantity(text).nanos / 1e9 * factor))
+        return max(0, round(Quantity.decode(request).nanos / 1e9 * factor))
     except QuantityError:
         return fallback
 

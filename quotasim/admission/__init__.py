@@ -1,11 +1,11 @@
 """The simulator's admission plugins and what they share: the refusal they raise.
 
 ``limitranger`` defaults and validates against LimitRanges, ``resourcequota`` charges
-ResourceQuotas, and ``quotausage`` says what objects charge (for the quota controller too).
+ResourceQuotas with what the evaluators of ``quotasim.quota`` say an object charges.
 They work on raw API dicts and refuse requests with the messages kube-apiserver sends:
-plugin/pkg/admission/limitranger/admission.go, the resourcequota admission controller in
-k8s.io/apiserver (plugin/resourcequota/controller.go) and the quota evaluators in
-pkg/quota/v1/evaluator/core. Where Go iterates a map (random order) we sort instead.
+plugin/pkg/admission/limitranger/admission.go and the resourcequota admission controller in
+k8s.io/apiserver (plugin/resourcequota/controller.go), as of Kubernetes v1.36. Where Go
+iterates a map (random order) we sort instead.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping
 
 from quotasim.apierrors import SimError
-from quotasim.resources import BY_KIND
+from quotasim.resources import group_resource
 
 
 class AdmissionError(SimError):
@@ -47,22 +47,6 @@ class AdmissionError(SimError):
         }
 
 
-def group_resource(kind: str, obj: Mapping) -> tuple[str, str]:
-    """(group, plural resource) of an object, as the API server names it in errors."""
-    api_version = obj.get("apiVersion") or "v1"
-    served = BY_KIND.get((api_version, kind))
-    if served is not None:
-        return served.group, served.plural
-    # apimachinery's UnsafeGuessKindToResource rule, for kinds the simulator does not serve.
-    singular = kind.lower()
-    plural = (
-        singular[:-1] + "ies"
-        if singular.endswith("y")
-        else singular + ("es" if singular.endswith("s") else "s")
-    )
-    return api_version.rpartition("/")[0], plural
-
-
 def forbidden(kind: str, obj: Mapping, reason_text: str) -> AdmissionError:
     """admission.NewForbidden: `<resource> "<name>" is forbidden: <reason_text>`."""
     group, plural = group_resource(kind, obj)
@@ -80,12 +64,3 @@ def aggregate(messages: list[str]) -> str:
     """utilerrors.NewAggregate(...).Error(): duplicates dropped, brackets around several."""
     unique = list(dict.fromkeys(messages))
     return unique[0] if len(unique) == 1 else "[" + ", ".join(unique) + "]"
-
-
-def pod_containers(pod: Mapping) -> list[tuple[dict, str]]:
-    """A pod's containers, then its init containers, each with the word errors use for it."""
-    spec = pod.get("spec") or {}
-    return [
-        *((c, "container") for c in spec.get("containers") or ()),
-        *((c, "init container") for c in spec.get("initContainers") or ()),
-    ]

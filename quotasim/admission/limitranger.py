@@ -5,9 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from exporter.model.podresources import default_requests_from_limits, pod_limits, pod_requests
-from exporter.model.quantities import ZERO, Quantity, quantity_from_json
-from quotasim.admission import aggregate, forbidden, pod_containers
+from quotasim.admission import aggregate, forbidden
+from quotasim.podresources import (
+    LIMIT_RANGER,
+    containers,
+    decode_list,
+    pod_limits,
+    pod_requests,
+    requests_defaulted_from_limits,
+)
+from quotasim.quantities import ZERO, Quantity
 
 LIMIT_RANGER_ANNOTATION = "kubernetes.io/limit-ranger"
 _MAX_MILLI_VALUE = (2**63 - 1) // 1000  # beyond this Go compares whole units, not milli
@@ -42,7 +49,7 @@ def _fill_missing(resources: dict, field: str, defaults: Mapping) -> list[str]:
     if missing:
         values = resources.setdefault(field, {})
         for name in missing:
-            values[name] = str(quantity_from_json(defaults[name]))
+            values[name] = str(Quantity.decode(defaults[name]))
     return sorted(missing)
 
 
@@ -63,13 +70,13 @@ def apply_limitrange_defaults(pod: dict, limitranges: Iterable[Mapping]) -> None
     each LimitRange fills missing requests/limits and records what it set in the
     kubernetes.io/limit-ranger annotation.
     """
-    for container, _ in pod_containers(pod):
-        container["resources"] = default_requests_from_limits(container)
+    for container, _ in containers(pod):
+        container["resources"] = requests_defaulted_from_limits(container)
     for limitrange in limitranges:
         requests, limits = container_defaults(limitrange)
         notes = [
             note
-            for container, label in pod_containers(pod)
+            for container, label in containers(pod)
             for note in _merge_container(container, label, requests, limits)
         ]
         if notes:
@@ -81,10 +88,10 @@ def apply_limitrange_defaults(pod: dict, limitranges: Iterable[Mapping]) -> None
 
 
 def _comparable(*values: Quantity) -> list[int]:
-    """Go's requestLimitEnforcedValues: milli-units when all fit, else whole units (ceil)."""
-    units = [-(-q.nanos // 10**9) for q in values]
+    """requestLimitEnforcedValues: milli-units when all fit, else whole units."""
+    units = [q.value() for q in values]
     if all(u <= _MAX_MILLI_VALUE for u in units):
-        return [-(-q.nanos // 10**6) for q in values]
+        return [q.milli_value() for q in values]
     return units
 
 
@@ -140,10 +147,9 @@ def _ratio_error(
     if lim is None or lim_v == 0:
         return f"{prefix}, but no limit is specified or limit is 0"
     ratio = lim_v / req_v
-    enforced_units = -(-enforced.nanos // 10**9)
-    observed, allowed = ratio, float(enforced_units)
-    if enforced_units <= _MAX_MILLI_VALUE:
-        observed, allowed = ratio * 1000, float(-(-enforced.nanos // 10**6))
+    observed, allowed = ratio, float(enforced.value())
+    if enforced.value() <= _MAX_MILLI_VALUE:
+        observed, allowed = ratio * 1000, float(enforced.milli_value())
     return f"{prefix}, but provided ratio is {ratio:f}" if observed > allowed else None
 
 
@@ -156,39 +162,33 @@ def _check(item: Mapping, checks: tuple, requests: Mapping, limits: Mapping) -> 
     for constraint, check in checks:
         bounds = item.get(constraint) or {}
         for name in sorted(bounds):
-            error = check(item["type"], name, quantity_from_json(bounds[name]), requests, limits)
+            error = check(item["type"], name, Quantity.decode(bounds[name]), requests, limits)
             if error:
                 errors.append(error)
     return errors
 
 
-def _parsed(values: Mapping | None) -> dict[str, Quantity]:
-    return {name: quantity_from_json(v) for name, v in (values or {}).items()}
-
-
 def _pod_limit_errors(limitrange: Mapping, pod: Mapping) -> list[str]:
     spec = pod.get("spec") or {}
-    # LimitRanger's pod totals honour pod-level resources (the contract treats that feature
-    # as on) but, unlike quota, leave out spec.overhead.
-    bare = {k: v for k, v in spec.items() if k != "overhead"}
     errors = []
     for item in (limitrange.get("spec") or {}).get("limits") or ():
         if item.get("type") == "Container":
-            for container, _ in pod_containers(pod):
+            for container, _ in containers(pod):
                 resources = container.get("resources") or {}
                 errors += _check(
                     item,
                     _POD_CHECKS,
-                    _parsed(resources.get("requests")),
-                    _parsed(resources.get("limits")),
+                    decode_list(resources.get("requests")),
+                    decode_list(resources.get("limits")),
                 )
         elif item.get("type") == "Pod":
-            errors += _check(item, _POD_CHECKS, pod_requests(bare), pod_limits(bare))
+            totals = pod_requests(spec, LIMIT_RANGER), pod_limits(spec, LIMIT_RANGER)
+            errors += _check(item, _POD_CHECKS, *totals)
     return errors
 
 
 def _pvc_limit_errors(limitrange: Mapping, pvc: Mapping) -> list[str]:
-    requests = _parsed(((pvc.get("spec") or {}).get("resources") or {}).get("requests"))
+    requests = decode_list(((pvc.get("spec") or {}).get("resources") or {}).get("requests"))
     errors = []
     for item in _items(limitrange, "PersistentVolumeClaim"):
         errors += _check(item, _PVC_CHECKS, requests, {})

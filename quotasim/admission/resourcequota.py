@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from exporter.model.quantities import Quantity, quantity_from_json
 from quotasim.admission import forbidden
-from quotasim.admission.quotausage import Evaluator
+from quotasim.quantities import Quantity
+from quotasim.quota.evaluators import Evaluator, evaluator_for
 
 
 def _hard(quota: Mapping) -> Mapping:
@@ -27,34 +27,33 @@ def _pretty(values: Mapping[str, Quantity], keys: Iterable[str]) -> str:
 
 def _used(quota: Mapping) -> dict[str, Quantity]:
     used = (quota.get("status") or {}).get("used") or {}
-    return {key: quantity_from_json(value) for key, value in used.items()}
+    return {key: Quantity.decode(value) for key, value in used.items()}
 
 
-def _pertinent(evaluator: Evaluator, quotas: list[Mapping]) -> list[Mapping]:
+def _pertinent(kind: str, obj: Mapping, quotas: list[Mapping]) -> list[Mapping]:
     """Quotas that constrain the object; refuse it if one has a constraint it breaks."""
+    evaluator: Evaluator = evaluator_for(kind, obj)
     pertinent = []
     for quota in quotas:
-        restricted = [key for key in _hard(quota) if evaluator.tracks(key)]
-        if not restricted or not evaluator.selected_by(quota):
+        restricted = evaluator.matching(_hard(quota))
+        if not restricted or not evaluator.selected(quota, obj):
             continue
-        error = evaluator.constraint_error(restricted)
+        error = evaluator.constraint_error(restricted, obj)
         if error:
-            raise forbidden(evaluator.kind, evaluator.obj, f"failed quota: {_name(quota)}: {error}")
+            raise forbidden(kind, obj, f"failed quota: {_name(quota)}: {error}")
         used = (quota.get("status") or {}).get("used") or {}
         if any(key not in used for key in restricted):
             names = ",".join(sorted(restricted))
             raise forbidden(
-                evaluator.kind,
-                evaluator.obj,
-                f"status unknown for quota: {_name(quota)}, resources: {names}",
+                kind, obj, f"status unknown for quota: {_name(quota)}, resources: {names}"
             )
         pertinent.append(quota)
     return pertinent
 
 
-def _charge(evaluator: Evaluator, quota: Mapping, delta: Mapping[str, Quantity]) -> dict | None:
+def _charge(kind: str, obj: Mapping, quota: Mapping, delta: Mapping[str, Quantity]) -> dict | None:
     """The quota's new used map, or None when it is unchanged; raise if it would be exceeded."""
-    hard = {k: quantity_from_json(v) for k, v in _hard(quota).items()}
+    hard = {k: Quantity.decode(v) for k, v in _hard(quota).items()}
     used = _used(quota)
     requested = {k: v for k, v in delta.items() if k in hard}
     new_used = dict(used)
@@ -63,8 +62,8 @@ def _charge(evaluator: Evaluator, quota: Mapping, delta: Mapping[str, Quantity])
     exceeded = [key for key in requested if new_used[key] > hard[key]]
     if exceeded:
         raise forbidden(
-            evaluator.kind,
-            evaluator.obj,
+            kind,
+            obj,
             f"exceeded quota: {_name(quota)}, requested: {_pretty(requested, exceeded)}"
             f", used: {_pretty(used, exceeded)}, limited: {_pretty(hard, exceeded)}",
         )
@@ -80,16 +79,15 @@ def check_quotas(kind: str, obj: Mapping, quotas: Iterable[Mapping]) -> dict[str
     unspecified): first every pertinent quota's constraints ("failed quota: ... must
     specify ..."), then the charges ("exceeded quota: ..."). Raises AdmissionError (403).
     """
-    evaluator = Evaluator(kind, obj)
-    pertinent = _pertinent(evaluator, sorted(quotas, key=_name))
-    usage = evaluator.usage()
+    pertinent = _pertinent(kind, obj, sorted(quotas, key=_name))
+    usage = evaluator_for(kind, obj).usage(obj)
     negative = sorted(key for key, value in usage.items() if value.nanos < 0)
     if negative:
         raise forbidden(kind, obj, "quota usage is negative for resource(s): " + ",".join(negative))
     delta = {key: value for key, value in usage.items() if value.nanos != 0}
     charged = {}
     for quota in pertinent if delta else ():
-        new_used = _charge(evaluator, quota, delta)
+        new_used = _charge(kind, obj, quota, delta)
         if new_used is not None:
             charged[_name(quota)] = new_used
     return charged

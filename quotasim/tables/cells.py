@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from exporter.model.quantities import QuantityError, quantity_from_json
+from quotasim.quantities import Quantity, QuantityError
 from quotasim.tables.durations import since
 
 Cells = list[Any]
@@ -24,6 +24,6 @@ def age_of(obj: dict, now: datetime) -> str:
 def quantity_text(value: object) -> str:
     """Quantity.String() of a stored value; a missing one is the zero quantity, "0"."""
     try:
-        return str(quantity_from_json(value))
+        return str(Quantity.decode(value))
     except QuantityError:
         return str(value)  # the real server would never have stored it

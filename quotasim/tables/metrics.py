@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from exporter.model.quantities import ZERO, Quantity, QuantityError, quantity_from_json
+from quotasim.quantities import ZERO, Quantity, QuantityError
 from quotasim.tables.cells import Cells, name_of
 from quotasim.tables.columns import col
 
@@ -39,7 +39,7 @@ def _metrics_usage(obj: dict) -> dict[str, Quantity]:
     for usage in usages:
         for name, value in usage.items():
             try:
-                total[name] = total.get(name, ZERO) + quantity_from_json(value)
+                total[name] = total.get(name, ZERO) + Quantity.decode(value)
             except QuantityError:
                 continue
     return total

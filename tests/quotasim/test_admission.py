@@ -12,8 +12,8 @@ from quotasim.admission.limitranger import (
     container_defaults,
     validate_limitranges,
 )
-from quotasim.admission.quotausage import quota_used
 from quotasim.admission.resourcequota import check_quotas
+from quotasim.quota.recount import quota_used
 
 DEV_HARD = {
     "requests.cpu": "2",
