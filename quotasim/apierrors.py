@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from quotasim.resources import ResourceType
+
 
 class SimError(Exception):
     """An API error with the code, reason and message the real server would send."""
@@ -20,4 +22,15 @@ def method_not_allowed() -> SimError:
     """The 405 for a verb the resource does not serve."""
     return SimError(
         405, "MethodNotAllowed", "the server does not allow this method on the requested resource"
+    )
+
+
+def not_found(rtype: ResourceType, name: str) -> SimError:
+    """The 404 for a missing object."""
+    group = f".{rtype.group}" if rtype.group else ""
+    return SimError(
+        404,
+        "NotFound",
+        f'{rtype.plural}{group} "{name}" not found',
+        details={"name": name, "group": rtype.group, "kind": rtype.plural},
     )

@@ -8,41 +8,37 @@ drive it directly; `server.py` puts HTTP in front of it.
 from __future__ import annotations
 
 import copy
-import hashlib
 import random
 import time
 import uuid
 from collections.abc import Callable, Iterable
 
-from quotasim import controllers, defaulting
+from quotasim import defaulting
 from quotasim.admission import limitranger, resourcequota
-from quotasim.apierrors import SimError
+from quotasim.apierrors import SimError, not_found
+from quotasim.controllers import NAME_ALPHABET, DeploymentController, refresh_quotas
 from quotasim.events import EventRecorder
-from quotasim.resources import BY_KIND, BY_PATH, ResourceType
+from quotasim.kinds import DEPLOYMENT, EVENT, LIMITRANGE, NAMESPACE, NODE, POD, PVC, QUOTA
+from quotasim.resources import BY_KIND, ResourceType
+from quotasim.scheduling import Scheduler
 from quotasim.store import Store
+from quotasim.timestamps import api_time
 
-POD = BY_PATH[("", "v1", "pods")]
-NAMESPACE = BY_PATH[("", "v1", "namespaces")]
-QUOTA = BY_PATH[("", "v1", "resourcequotas")]
-LIMITRANGE = BY_PATH[("", "v1", "limitranges")]
-NODE = BY_PATH[("", "v1", "nodes")]
-PVC = BY_PATH[("", "v1", "persistentvolumeclaims")]
-EVENT = BY_PATH[("", "v1", "events")]
-DEPLOYMENT = BY_PATH[("apps", "v1", "deployments")]
+# The kinds are named here too, for callers that drive a Cluster.
+__all__ = [
+    "DEPLOYMENT",
+    "EVENT",
+    "LIMITRANGE",
+    "NAMESPACE",
+    "NODE",
+    "POD",
+    "PVC",
+    "QUOTA",
+    "TOUCH_ANNOTATION",
+    "Cluster",
+]
 
 TOUCH_ANNOTATION = "sim.quotameter.io/touched"
-_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # what generateName draws from
-
-
-def not_found(rtype: ResourceType, name: str) -> SimError:
-    """The 404 the server sends for a missing object."""
-    group = f".{rtype.group}" if rtype.group else ""
-    return SimError(
-        404,
-        "NotFound",
-        f'{rtype.plural}{group} "{name}" not found',
-        details={"name": name, "group": rtype.group, "kind": rtype.plural},
-    )
 
 
 class Cluster:
@@ -54,19 +50,25 @@ class Cluster:
         self.store = Store(history_size=history_size)
         self.rng = random.Random(seed)
         self.clock = clock
-        self.events = EventRecorder(self)
-        self.scheduler = defaulting.Scheduler(lambda: self.store.iter(NODE))
+        self.events = EventRecorder(store=self.store, clock=clock, rng=self.rng)
+        self.scheduler = Scheduler(lambda: self.store.iter(NODE), rng=self.rng, clock=clock)
+        self.deployments = DeploymentController(
+            store=self.store,
+            events=self.events,
+            create_pod=lambda pod, namespace: self.create(POD, pod, namespace=namespace),
+            suffix=self.random_suffix,
+        )
         self.usage: dict[tuple[str, str], float] = {}  # (namespace, pod) -> usage/request ratio
 
     # -- helpers used by controllers and the server -----------------------------------
 
     def now_iso(self) -> str:
         """The current time as the API formats timestamps."""
-        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.clock()))
+        return api_time(self.clock())
 
     def random_suffix(self, length: int = 5) -> str:
         """A generateName suffix, reproducible for a seed."""
-        return "".join(self.rng.choice(_NAME_ALPHABET) for _ in range(length))
+        return "".join(self.rng.choice(NAME_ALPHABET) for _ in range(length))
 
     def pods(self, namespace: str) -> list[dict]:
         """Pods of a namespace (unordered)."""
@@ -156,16 +158,16 @@ class Cluster:
         for obj in objects:
             rtype = BY_KIND[(obj["apiVersion"], obj["kind"])]
             meta = self._prepare_meta(rtype, obj, "")
-            defaulting.default_object(self, rtype, obj)
+            defaulting.default_object(rtype, obj)
             if rtype is POD:
-                defaulting.schedule_pod(self, obj)
+                self.scheduler.schedule(obj)
             elif rtype is NODE:
                 self.scheduler.nodes_changed()
             self.store.put(rtype, obj)
             touched.add(meta.get("namespace", ""))
             count += 1
         for ns in touched - {""}:
-            controllers.refresh_quotas(self, ns)
+            refresh_quotas(self.store, ns)
         return count
 
     def touch_pods(self, count: int) -> int:
@@ -184,7 +186,7 @@ class Cluster:
         """One pass of the periodic controllers: expire old Events, retry Deployments."""
         self.events.expire()
         for dep in list(self.store.iter(DEPLOYMENT)):
-            controllers.reconcile_deployment(self, dep)
+            self.deployments.reconcile(dep)
 
     # -- internals -------------------------------------------------------------------
 
@@ -222,7 +224,7 @@ class Cluster:
         return meta
 
     def _admit(self, rtype: ResourceType, obj: dict) -> None:
-        defaulting.default_object(self, rtype, obj)
+        defaulting.default_object(rtype, obj)
         ns = obj["metadata"].get("namespace", "")
         if rtype in (POD, PVC):
             limitranges = self.store.namespace_items(LIMITRANGE, ns)
@@ -233,7 +235,7 @@ class Cluster:
         if quotas and rtype not in (EVENT, QUOTA, LIMITRANGE):
             resourcequota.check_quotas(rtype.kind, obj, quotas)
         if rtype is POD:
-            defaulting.schedule_pod(self, obj)
+            self.scheduler.schedule(obj)
 
     def _merge_update(
         self, rtype: ResourceType, current: dict, obj: dict, subresource: str
@@ -249,7 +251,7 @@ class Cluster:
             obj["status"] = current["status"]  # the main resource ignores status changes
         if rtype is DEPLOYMENT and obj.get("spec") != current.get("spec"):
             meta["generation"] = current["metadata"].get("generation", 1) + 1
-        defaulting.default_object(self, rtype, obj)
+        defaulting.default_object(rtype, obj)
         return obj
 
     def _after_write(self, rtype: ResourceType, obj: dict, old: dict | None) -> None:
@@ -257,20 +259,20 @@ class Cluster:
         if rtype is NODE:
             self.scheduler.nodes_changed()
         if rtype is DEPLOYMENT:
-            controllers.reconcile_deployment(self, obj)
+            self.deployments.reconcile(obj)
         elif rtype in (POD, PVC, QUOTA) or (rtype.group and rtype.namespaced):
-            controllers.refresh_quotas(self, ns)
+            refresh_quotas(self.store, ns)
 
     def _after_delete(self, rtype: ResourceType, gone: dict) -> None:
         ns = gone["metadata"].get("namespace", "")
         if rtype is NODE:
             self.scheduler.nodes_changed()
         if rtype is DEPLOYMENT:
-            controllers.delete_owned_pods(self, gone)
+            self.deployments.delete_owned_pods(gone)
         if rtype is POD:
-            controllers.reconcile_owner(self, gone)
+            self.deployments.replace_deleted(gone)
         if rtype is not NAMESPACE and ns and self.store.get(NAMESPACE, "", ns) is not None:
-            controllers.refresh_quotas(self, ns)
+            refresh_quotas(self.store, ns)
 
     def _delete_namespace_contents(self, namespace: str) -> None:
         for rtype in (DEPLOYMENT, POD, PVC, QUOTA, LIMITRANGE, EVENT):
@@ -291,20 +293,3 @@ _ORDER = {
 
 def _load_order(body: dict) -> int:
     return _ORDER.get(body.get("kind", ""), 9)
-
-
-def template_hash(template: dict) -> str:
-    """A stable pod-template-hash, in the alphabet the Deployment controller uses."""
-    digest = hashlib.sha256(repr(sorted(_flatten(template))).encode()).digest()
-    return "".join(_NAME_ALPHABET[b % len(_NAME_ALPHABET)] for b in digest[:10])
-
-
-def _flatten(value: object, prefix: str = "") -> Iterable[tuple[str, str]]:
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from _flatten(v, f"{prefix}.{k}")
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from _flatten(v, f"{prefix}[{i}]")
-    else:
-        yield prefix, repr(value)

@@ -5,36 +5,37 @@ Deployment/ReplicaSet controller. (The Event recorder they report through is in 
 from __future__ import annotations
 
 import copy
+import hashlib
 import uuid
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
 
+from quotasim.apierrors import SimError
+from quotasim.events import EventRecorder
+from quotasim.kinds import DEPLOYMENT, POD, PVC, QUOTA
 from quotasim.quota.recount import quota_used
 from quotasim.resources import RESOURCES
-
-if TYPE_CHECKING:
-    from quotasim.cluster import Cluster
+from quotasim.store import Store
 
 _COUNTED = [r for r in RESOURCES if r.namespaced and r.group != "metrics.k8s.io"]
+NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # what generateName draws from
 
 
 # -- ResourceQuota status ---------------------------------------------------------------------
 
 
-def refresh_quotas(cluster: Cluster, namespace: str) -> None:
+def refresh_quotas(store: Store, namespace: str) -> None:
     """Recompute status.used of every quota in a namespace, as the quota controller does."""
-    from quotasim.cluster import PVC, QUOTA
-
-    quotas = cluster.store.namespace_items(QUOTA, namespace)
+    quotas = store.namespace_items(QUOTA, namespace)
     if not quotas:
         return
-    pods, pvcs = cluster.pods(namespace), cluster.store.namespace_items(PVC, namespace)
-    counts = {_count_key(r): cluster.store.count(r, namespace) for r in _COUNTED}
+    pods, pvcs = store.namespace_items(POD, namespace), store.namespace_items(PVC, namespace)
+    counts = {_count_key(r): store.count(r, namespace) for r in _COUNTED}
     for quota in quotas:
         used = quota_used(quota, pods=pods, pvcs=pvcs, object_counts=counts)
         hard = dict(quota.get("spec", {}).get("hard", {}))
         status = quota.get("status", {})
         if status.get("used") != used or status.get("hard") != hard:
-            cluster.store.put(
+            store.put(
                 QUOTA,
                 {
                     **quota,
@@ -51,62 +52,106 @@ def _count_key(rtype) -> str:
 # -- Deployments ------------------------------------------------------------------------------
 
 
-def reconcile_deployment(cluster: Cluster, dep: dict) -> None:
-    """Bring the Deployment's pods to spec.replicas, as its ReplicaSet controller would."""
-    from quotasim.cluster import template_hash
+class DeploymentController:
+    """The Deployment and ReplicaSet controllers in one: pods to spec.replicas, Events on
+    the ReplicaSet. Pods are created through `create_pod`, so admission applies."""
 
-    ns, name = dep["metadata"]["namespace"], dep["metadata"]["name"]
-    template = dep["spec"].get("template", {})
-    pod_hash = template_hash(template)
-    owned = [p for p in cluster.pods(ns) if _owner_deployment(p) == name]
-    for pod in owned:
-        if pod["metadata"].get("labels", {}).get("pod-template-hash") != pod_hash:
-            _remove_pod(cluster, pod)  # a new template replaces the old pods
-    current = sorted(
-        (p for p in owned if p["metadata"]["labels"].get("pod-template-hash") == pod_hash),
-        key=lambda p: p["metadata"]["creationTimestamp"],
-    )
-    want = int(dep["spec"].get("replicas", 1))
-    for pod in current[want:][::-1]:
-        _remove_pod(cluster, pod)
-    created = _create_in_batches(cluster, dep, pod_hash, want - len(current))
-    _update_deployment_status(cluster, dep, min(want, len(current)) + created)
+    def __init__(
+        self,
+        *,
+        store: Store,
+        events: EventRecorder,
+        create_pod: Callable[[dict, str], dict],
+        suffix: Callable[[], str],
+    ) -> None:
+        self.store, self.events, self.create_pod, self.suffix = store, events, create_pod, suffix
 
-
-def _create_in_batches(cluster: Cluster, dep: dict, pod_hash: str, missing: int) -> int:
-    """Slow-start creation (batches 1, 2, 4, ...), stopping after a batch with failures."""
-    created, batch = 0, 1
-    while missing > 0:
-        size = min(batch, missing)
-        ok = sum(_create_pod(cluster, dep, pod_hash) for _ in range(size))
-        created += ok
-        missing -= size
-        if ok < size:
-            break
-        batch *= 2
-    return created
-
-
-def _create_pod(cluster: Cluster, dep: dict, pod_hash: str) -> bool:
-    from quotasim.apierrors import SimError
-    from quotasim.cluster import POD
-
-    rs = _replicaset_ref(dep, pod_hash)
-    template = dep["spec"].get("template", {})
-    # Newer API servers generate the name before admission, so refusals name the pod.
-    name = f"{rs['name']}-{cluster.random_suffix()}"
-    pod = _pod_from_template(template, rs, name=name, pod_hash=pod_hash)
-    try:
-        cluster.create(POD, pod, namespace=rs["namespace"])
-    except SimError as e:
-        cluster.events.record(
-            rs, kind="Warning", reason="FailedCreate", message=f"Error creating: {e.message}"
+    def reconcile(self, dep: dict) -> None:
+        """Bring the Deployment's pods to spec.replicas, as its ReplicaSet controller would."""
+        ns, name = dep["metadata"]["namespace"], dep["metadata"]["name"]
+        pod_hash = template_hash(dep["spec"].get("template", {}))
+        owned = [p for p in self.store.namespace_items(POD, ns) if _owner_deployment(p) == name]
+        for pod in owned:
+            if pod["metadata"].get("labels", {}).get("pod-template-hash") != pod_hash:
+                self._remove(pod)  # a new template replaces the old pods
+        current = sorted(
+            (p for p in owned if p["metadata"]["labels"].get("pod-template-hash") == pod_hash),
+            key=lambda p: p["metadata"]["creationTimestamp"],
         )
-        return False
-    cluster.events.record(
-        rs, kind="Normal", reason="SuccessfulCreate", message=f"Created pod: {name}"
-    )
-    return True
+        want = int(dep["spec"].get("replicas", 1))
+        for pod in current[want:][::-1]:
+            self._remove(pod)
+        created = self._create_in_batches(dep, pod_hash, want - len(current))
+        self._update_status(dep, min(want, len(current)) + created)
+
+    def replace_deleted(self, pod: dict) -> None:
+        """A deleted pod of a Deployment is replaced, as its ReplicaSet would."""
+        owner = _owner_deployment(pod)
+        if owner:
+            dep = self.store.get(DEPLOYMENT, pod["metadata"]["namespace"], owner)
+            if dep is not None:
+                self.reconcile(dep)
+
+    def delete_owned_pods(self, dep: dict) -> None:
+        """Garbage-collect the pods of a deleted Deployment."""
+        name = dep["metadata"]["name"]
+        for pod in self.store.namespace_items(POD, dep["metadata"]["namespace"]):
+            if _owner_deployment(pod) == name:
+                self._remove(pod)
+
+    def _create_in_batches(self, dep: dict, pod_hash: str, missing: int) -> int:
+        """Slow-start creation (batches 1, 2, 4, ...), stopping after a batch with failures."""
+        created, batch = 0, 1
+        while missing > 0:
+            size = min(batch, missing)
+            ok = sum(self._create(dep, pod_hash) for _ in range(size))
+            created += ok
+            missing -= size
+            if ok < size:
+                break
+            batch *= 2
+        return created
+
+    def _create(self, dep: dict, pod_hash: str) -> bool:
+        rs = _replicaset_ref(dep, pod_hash)
+        # Newer API servers generate the name before admission, so refusals name the pod.
+        name = f"{rs['name']}-{self.suffix()}"
+        pod = _pod_from_template(dep["spec"].get("template", {}), rs, name=name, pod_hash=pod_hash)
+        try:
+            self.create_pod(pod, rs["namespace"])
+        except SimError as e:
+            self.events.record(
+                rs, kind="Warning", reason="FailedCreate", message=f"Error creating: {e.message}"
+            )
+            return False
+        self.events.record(
+            rs, kind="Normal", reason="SuccessfulCreate", message=f"Created pod: {name}"
+        )
+        return True
+
+    def _remove(self, pod: dict) -> None:
+        meta = pod["metadata"]
+        self.store.remove(POD, meta["namespace"], meta["name"])
+
+    def _update_status(self, dep: dict, ready: int) -> None:
+        meta = dep["metadata"]
+        current = self.store.get(DEPLOYMENT, meta["namespace"], meta["name"])
+        if current is None:
+            return
+        status = {
+            "observedGeneration": current["metadata"].get("generation", 1),
+            "replicas": ready,
+            "updatedReplicas": ready,
+            "readyReplicas": ready,
+            "availableReplicas": ready,
+        }
+        want = int(current["spec"].get("replicas", 1))
+        if ready < want:
+            status["unavailableReplicas"] = want - ready
+        if current.get("status") != status:
+            self.store.put(
+                DEPLOYMENT, {**current, "metadata": dict(current["metadata"]), "status": status}
+            )
 
 
 def _pod_from_template(template: dict, rs: dict, *, name: str, pod_hash: str) -> dict:
@@ -155,49 +200,18 @@ def _owner_deployment(pod: dict) -> str | None:
     return None
 
 
-def _remove_pod(cluster: Cluster, pod: dict) -> None:
-    from quotasim.cluster import POD
-
-    meta = pod["metadata"]
-    cluster.store.remove(POD, meta["namespace"], meta["name"])
-
-
-def _update_deployment_status(cluster: Cluster, dep: dict, ready: int) -> None:
-    from quotasim.cluster import DEPLOYMENT
-
-    current = cluster.store.get(DEPLOYMENT, dep["metadata"]["namespace"], dep["metadata"]["name"])
-    if current is None:
-        return
-    status = {
-        "observedGeneration": current["metadata"].get("generation", 1),
-        "replicas": ready,
-        "updatedReplicas": ready,
-        "readyReplicas": ready,
-        "availableReplicas": ready,
-    }
-    want = int(current["spec"].get("replicas", 1))
-    if ready < want:
-        status["unavailableReplicas"] = want - ready
-    if current.get("status") != status:
-        cluster.store.put(
-            DEPLOYMENT, {**current, "metadata": dict(current["metadata"]), "status": status}
-        )
+def template_hash(template: dict) -> str:
+    """A stable pod-template-hash, in the alphabet the Deployment controller uses."""
+    digest = hashlib.sha256(repr(sorted(_flatten(template))).encode()).digest()
+    return "".join(NAME_ALPHABET[b % len(NAME_ALPHABET)] for b in digest[:10])
 
 
-def reconcile_owner(cluster: Cluster, pod: dict) -> None:
-    """A deleted pod of a Deployment is replaced, as its ReplicaSet would."""
-    from quotasim.cluster import DEPLOYMENT
-
-    owner = _owner_deployment(pod)
-    if owner:
-        dep = cluster.store.get(DEPLOYMENT, pod["metadata"]["namespace"], owner)
-        if dep is not None:
-            reconcile_deployment(cluster, dep)
-
-
-def delete_owned_pods(cluster: Cluster, dep: dict) -> None:
-    """Garbage-collect the pods of a deleted Deployment."""
-    name = dep["metadata"]["name"]
-    for pod in cluster.pods(dep["metadata"]["namespace"]):
-        if _owner_deployment(pod) == name:
-            _remove_pod(cluster, pod)
+def _flatten(value: object, prefix: str = "") -> Iterable[tuple[str, str]]:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _flatten(v, f"{prefix}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _flatten(v, f"{prefix}[{i}]")
+    else:
+        yield prefix, repr(value)

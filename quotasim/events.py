@@ -3,13 +3,14 @@ and past ten distinct messages for one object and reason they are combined."""
 
 from __future__ import annotations
 
-import time
+import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from quotasim.cluster import Cluster
+from quotasim.kinds import EVENT
+from quotasim.store import Store
+from quotasim.timestamps import api_time
 
 MAX_SIMILAR_EVENTS = 10  # client-go's EventCorrelator combines from this many messages on
 AGGREGATE_WINDOW_SECONDS = 600
@@ -78,8 +79,8 @@ class _Occurrence:
 class EventRecorder:
     """Records Events as client-go's recorder does: dedupe by message, combine past 10."""
 
-    def __init__(self, cluster: Cluster) -> None:
-        self.cluster = cluster
+    def __init__(self, *, store: Store, clock: Callable[[], float], rng: random.Random) -> None:
+        self.store, self.clock, self.rng = store, clock, rng
         self._similar: dict[tuple, _Similar] = {}
         self._by_message: dict[tuple, str] = {}
         # name -> (count, firstTimestamp): an expired Event that repeats is recreated
@@ -89,14 +90,11 @@ class EventRecorder:
 
     def expire(self, *, ttl: float = EVENT_TTL_SECONDS) -> int:
         """Delete Events last seen more than `ttl` seconds ago (the API server's --event-ttl)."""
-        from quotasim.cluster import EVENT
 
-        cutoff = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.cluster.clock() - ttl))
-        stale = [e for e in self.cluster.store.iter(EVENT) if e.get("lastTimestamp", "") < cutoff]
+        cutoff = api_time(self.clock() - ttl)
+        stale = [e for e in self.store.iter(EVENT) if e.get("lastTimestamp", "") < cutoff]
         for event in stale:
-            self.cluster.store.remove(
-                EVENT, event["metadata"]["namespace"], event["metadata"]["name"]
-            )
+            self.store.remove(EVENT, event["metadata"]["namespace"], event["metadata"]["name"])
         return len(stale)
 
     def record(
@@ -111,7 +109,7 @@ class EventRecorder:
         """Record one occurrence; returns the Event object as stored."""
         occurrence = _Occurrence(involved, kind, reason, message, component)
         agg_key = occurrence.aggregate_key()
-        now = self.cluster.clock()
+        now = self.clock()
         similar = self._similar.setdefault(agg_key, _Similar())
         if now - similar.last_seen > AGGREGATE_WINDOW_SECONDS:
             similar.messages.clear()  # the combined Event itself outlives the window
@@ -129,25 +127,23 @@ class EventRecorder:
         return event
 
     def _bump_or_create(self, name: str | None, occurrence: _Occurrence) -> dict:
-        from quotasim.cluster import EVENT
 
-        ns, now = occurrence.involved["namespace"], self.cluster.now_iso()
-        existing = self.cluster.store.get(EVENT, ns, name) if name else None
+        ns, now = occurrence.involved["namespace"], api_time(self.clock())
+        existing = self.store.get(EVENT, ns, name) if name else None
         if existing is not None:
             return self._bump(existing, occurrence.message, now)
         self._seq += 1
-        stamp = int(self.cluster.clock() * 1e9) + self._seq
+        stamp = int(self.clock() * 1e9) + self._seq
         count, first = self._last.get(name, (0, now)) if name else (0, now)
         name = name if name and count else f"{occurrence.involved['name']}.{stamp:x}"
-        uid = str(uuid.UUID(int=self.cluster.rng.getrandbits(128), version=4))
+        uid = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
         event = occurrence.event(name=name, uid=uid, count=count + 1, first=first, now=now)
         self._last[name] = (count + 1, first)
-        return self.cluster.store.put(EVENT, event)
+        return self.store.put(EVENT, event)
 
     def _bump(self, existing: dict, message: str, now: str) -> dict:
-        from quotasim.cluster import EVENT
 
-        stored = self.cluster.store.put(
+        stored = self.store.put(
             EVENT,
             {
                 **existing,

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from quotasim.apierrors import method_not_allowed
-from quotasim.cluster import Cluster, not_found
+from quotasim.apierrors import method_not_allowed, not_found
+from quotasim.cluster import Cluster
 from quotasim.listing import list_body, metrics_items
 from quotasim.responses import json_response, with_kind
 from quotasim.scaling import scale_of
