@@ -6,10 +6,11 @@ from collections.abc import Mapping
 
 from quotasim import usage
 from quotasim.apierrors import SimError
-from quotasim.cluster import NODE, POD, Cluster
+from quotasim.cluster import Cluster
+from quotasim.kinds import NODE, POD
 from quotasim.resources import ResourceType
+from quotasim.selectors import list_matcher
 from quotasim.store import Expired
-from quotasim.watching import list_matcher
 
 
 def list_body(

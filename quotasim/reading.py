@@ -4,24 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from quotasim.apierrors import method_not_allowed, not_found
 from quotasim.cluster import Cluster
+from quotasim.context import ApiContext
 from quotasim.listing import list_body, metrics_items
 from quotasim.responses import json_response, with_kind
+from quotasim.routing import Target
 from quotasim.scaling import scale_of
 from quotasim.tables.negotiation import accepts_table
 from quotasim.tables.rendering import check_include_object, render_table
 from quotasim.watching import WatchStream
 
-if TYPE_CHECKING:
-    from quotasim.server import SimServer, Target
 
-
-async def get(server: SimServer, request: web.Request, target: Target) -> web.StreamResponse:
+async def get(context: ApiContext, request: web.Request, target: Target) -> web.StreamResponse:
     """Answer a GET: a watch stream, a Scale, one object or a list."""
     query = request.query
     table = accepts_table(request.headers.get("Accept", ""))
@@ -30,13 +28,13 @@ async def get(server: SimServer, request: web.Request, target: Target) -> web.St
     if query.get("watch") in ("1", "true"):
         if not target.rtype.watchable or target.name is not None:
             raise method_not_allowed()
-        stream = WatchStream(server, target.rtype, target.namespace, query, table=table)
+        stream = WatchStream(context, target.rtype, target.namespace, query, table=table)
         return await stream.run(request)
     if target.subresource == "scale":
-        return json_response(scale_of(get_one(server.cluster, target)))
+        return json_response(scale_of(get_one(context.cluster, target)))
     if target.name is not None:
-        return _one(server.cluster, target, query, table)
-    return _list(server.cluster, target, query, table)
+        return _one(context.cluster, target, query, table)
+    return _list(context.cluster, target, query, table)
 
 
 def get_one(cluster: Cluster, target: Target) -> dict:

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from aiohttp import web
 
 from quotasim.apierrors import SimError
+from quotasim.bodies import patch_type, read_body, read_json
 from quotasim.cluster import Cluster
 from quotasim.patch import apply_patch
-from quotasim.writing import patch_type, read_body, read_json
-
-if TYPE_CHECKING:
-    from quotasim.server import Target
+from quotasim.routing import Target
 
 
 def scale_of(deployment: dict) -> dict:

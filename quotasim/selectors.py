@@ -6,6 +6,8 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from quotasim.resources import ResourceType
+
 Matcher = Callable[[Mapping], bool]
 
 
@@ -134,4 +136,16 @@ def parse_field_selector(plural: str, text: str | None) -> Matcher | None:
         tests.append((getters[name], op == "!=", value))
     return lambda obj: all(
         (get(obj) != value) if neg else (get(obj) == value) for get, neg, value in tests
+    )
+
+
+def list_matcher(rtype: ResourceType, query: Mapping[str, str]) -> Callable[[Mapping], bool] | None:
+    """A predicate for the label and field selectors of a request (None when there are none)."""
+    labels = parse_label_selector(query.get("labelSelector"))
+    fields = parse_field_selector(rtype.plural, query.get("fieldSelector"))
+    if not labels and fields is None:
+        return None
+    return lambda obj: (
+        labels_match(labels, obj["metadata"].get("labels") or {})
+        and (fields is None or fields(obj))
     )

@@ -9,7 +9,6 @@ verbs, `discovery` the discovery and OpenAPI documents.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
@@ -19,40 +18,14 @@ from aiohttp import web
 from quotasim import discovery, reading, resources, writing
 from quotasim.apierrors import SimError, method_not_allowed, resource_not_found
 from quotasim.cluster import Cluster
+from quotasim.context import ApiContext
 from quotasim.faults import Fault, FaultError, Faults
 from quotasim.patch import PatchError
-from quotasim.resources import BY_PATH, ResourceType
 from quotasim.responses import error_response, fault_response, json_response, status_body
+from quotasim.routing import Target, parse_path
 from quotasim.scaling import scale_of, write_scale
 from quotasim.selectors import SelectorError
 from quotasim.tables.rendering import TableOptionsError
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """What a request path names: a resource type, and maybe a namespace, name, subresource."""
-
-    rtype: ResourceType
-    namespace: str | None
-    name: str | None
-    subresource: str | None
-
-
-def parse_path(group: str, version: str, parts: list[str]) -> Target:
-    """Resolve the path segments after /api/v1 or /apis/<group>/<version>."""
-    namespace = None
-    if len(parts) >= 3 and parts[0] == "namespaces" and (group, version, parts[2]) in BY_PATH:
-        namespace, parts = parts[1], parts[2:]
-    if not parts or len(parts) > 3 or (group, version, parts[0]) not in BY_PATH:
-        raise resource_not_found()
-    rtype = BY_PATH[(group, version, parts[0])]
-    if namespace is not None and not rtype.namespaced:
-        raise resource_not_found()
-    name = parts[1] if len(parts) > 1 else None
-    sub = parts[2] if len(parts) > 2 else None
-    if sub is not None and sub not in rtype.subresources:
-        raise resource_not_found()
-    return Target(rtype, namespace, name, sub)
 
 
 def kubeconfig(url: str, *, token: str, namespace: str) -> dict:
@@ -86,6 +59,7 @@ class SimServer:
         self.faults = Faults()
         self.token = token
         self.bookmark_seconds = bookmark_seconds
+        self.context = ApiContext(cluster, self.faults, bookmark_seconds)
         self.url = ""
         self.app = web.Application(client_max_size=64 * 2**20)
         self._add_routes(self.app.router)
@@ -204,7 +178,7 @@ class SimServer:
     async def _dispatch(self, request: web.Request, target: Target) -> web.StreamResponse:
         method = request.method
         if method == "GET":
-            return await reading.get(self, request, target)
+            return await reading.get(self.context, request, target)
         if target.rtype.group == "metrics.k8s.io":
             raise method_not_allowed()
         writing.refuse_dry_run(request)

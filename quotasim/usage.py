@@ -6,12 +6,8 @@ moved by churn), formatted as metrics-server formats it: CPU in nanocores, memor
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from quotasim.cluster import Cluster
 from quotasim.quantities import Quantity, QuantityError
-
-if TYPE_CHECKING:
-    from quotasim.cluster import Cluster
 
 USAGE_ANNOTATION = "sim.quotameter.io/usage-ratio"
 DEFAULT_RATIO = 0.5

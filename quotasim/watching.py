@@ -5,35 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from datetime import UTC, datetime
 
 import orjson
 from aiohttp import web
 
 from quotasim.apierrors import SimError
+from quotasim.context import ApiContext
 from quotasim.faults import STREAM_FAULTS, Fault
 from quotasim.resources import ResourceType
-from quotasim.selectors import labels_match, parse_field_selector, parse_label_selector
+from quotasim.selectors import list_matcher
 from quotasim.store import Event, Expired
 from quotasim.tables.rendering import render_watch_table
 
-if TYPE_CHECKING:
-    from quotasim.server import SimServer
-
 DEFAULT_TIMEOUT_SECONDS = 1800  # the API server's default is 30-60 min
-
-
-def list_matcher(rtype: ResourceType, query: Mapping[str, str]) -> Callable[[Mapping], bool] | None:
-    """A predicate for the label and field selectors of a request (None when there are none)."""
-    labels = parse_label_selector(query.get("labelSelector"))
-    fields = parse_field_selector(rtype.plural, query.get("fieldSelector"))
-    if not labels and fields is None:
-        return None
-    return lambda obj: (
-        labels_match(labels, obj["metadata"].get("labels") or {})
-        and (fields is None or fields(obj))
-    )
 
 
 class WatchStream:
@@ -41,15 +27,15 @@ class WatchStream:
 
     def __init__(
         self,
-        server: SimServer,
+        context: ApiContext,
         rtype: ResourceType,
         namespace: str | None,
         query: Mapping[str, str],
         *,
         table: str | None,
     ) -> None:
-        self.server, self.rtype, self.namespace = server, rtype, namespace
-        self.store = server.cluster.store
+        self.context, self.rtype, self.namespace = context, rtype, namespace
+        self.store = context.cluster.store
         self.match = list_matcher(rtype, query)
         self.rv = query.get("resourceVersion") or ""
         self.bookmarks = query.get("allowWatchBookmarks") in ("1", "true")
@@ -86,9 +72,9 @@ class WatchStream:
             await self._send(response, event)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout
-        next_bookmark = loop.time() + self.server.bookmark_seconds
+        next_bookmark = loop.time() + self.context.bookmark_seconds
         while (now := loop.time()) < deadline:
-            fault = self.server.faults.take(STREAM_FAULTS, self.rtype.plural, self.rtype.group)
+            fault = self.context.faults.take(STREAM_FAULTS, self.rtype.plural, self.rtype.group)
             if fault is not None:
                 if await self._act(request, response, fault):
                     return
@@ -99,7 +85,7 @@ class WatchStream:
                 if loop.time() >= next_bookmark:
                     if self.bookmarks:
                         await self._bookmark(response)
-                    next_bookmark = loop.time() + self.server.bookmark_seconds
+                    next_bookmark = loop.time() + self.context.bookmark_seconds
                 continue
             if isinstance(item, Event):
                 await self._send(response, item)
@@ -138,7 +124,7 @@ class WatchStream:
                 self.rtype.plural,
                 event.obj,
                 include_object=self.include_object,
-                now=_now(self.server),
+                now=datetime.fromtimestamp(self.context.cluster.clock(), UTC),
                 api_version=self.table,
                 with_columns=self._first_table,
             )
@@ -205,12 +191,6 @@ def _abort(request: web.Request) -> None:
     if transport is not None:
         with contextlib.suppress(Exception):
             transport.abort()
-
-
-def _now(server: SimServer):
-    from datetime import UTC, datetime
-
-    return datetime.fromtimestamp(server.cluster.clock(), UTC)
 
 
 def _timeout_seconds(raw: str | None) -> float:

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-import orjson
-import yaml
 from aiohttp import web
 
 from quotasim.apierrors import SimError
+from quotasim.bodies import patch_type, read_body, read_json
 from quotasim.cluster import Cluster
-from quotasim.patch import SUPPORTED, apply_patch
+from quotasim.patch import apply_patch
 from quotasim.responses import json_response, with_kind
-from quotasim.watching import list_matcher
-
-if TYPE_CHECKING:
-    from quotasim.server import Target
+from quotasim.routing import Target
+from quotasim.selectors import list_matcher
 
 
 async def create(cluster: Cluster, request: web.Request, target: Target) -> web.Response:
@@ -81,35 +76,3 @@ def refuse_dry_run(request: web.Request) -> None:
     """Refuse ?dryRun with 400: better a clear refusal than a dry run that quietly writes."""
     if request.query.get("dryRun"):
         raise SimError(400, "BadRequest", "dryRun is not supported by the simulated API server")
-
-
-def patch_type(request: web.Request) -> str:
-    """The request's patch media type; 415 for one the server does not take."""
-    if request.content_type not in SUPPORTED:
-        raise SimError(
-            415,
-            "UnsupportedMediaType",
-            "the body of the request was in an unknown format - accepted media types "
-            f"include: {', '.join(SUPPORTED)}",
-        )
-    return request.content_type
-
-
-async def read_json(request: web.Request) -> object:
-    """A JSON body of any shape (a PATCH); 400 when it is not JSON."""
-    try:
-        return orjson.loads(await request.read())
-    except orjson.JSONDecodeError as e:
-        raise SimError(400, "BadRequest", f"the body could not be decoded: {e}") from e
-
-
-async def read_body(request: web.Request) -> dict:
-    """A JSON or YAML object body; 400 for anything else."""
-    raw = await request.read()
-    try:
-        body = orjson.loads(raw) if raw.lstrip()[:1] in (b"{", b"[") else yaml.safe_load(raw)
-    except (orjson.JSONDecodeError, yaml.YAMLError) as e:
-        raise SimError(400, "BadRequest", f"the body could not be decoded: {e}") from e
-    if not isinstance(body, dict):
-        raise SimError(400, "BadRequest", "the body must be a JSON object")
-    return body
