@@ -129,6 +129,32 @@ def _settings_from(args: argparse.Namespace) -> Settings:
     return load_settings(flags=flags, config=getattr(args, "config", None))
 
 
+def _simulated(args: argparse.Namespace) -> int:
+    """`demo` and `sim`, which need quotasim: installed beside the daemon, not in the image."""
+    try:
+        # Imported here, not at the top: without quotasim the other commands still work.
+        from exporter.cli import demo
+    except ModuleNotFoundError as e:
+        if (e.name or "").partition(".")[0] != "quotasim":
+            raise
+        sys.stderr.write(
+            f"quotameter: `{args.command}` needs the simulated cluster (quotasim), "
+            "which this installation does not include\n"
+        )
+        return EXIT_USAGE
+    if args.command == "sim":
+        return asyncio.run(demo.run_sim(args))
+    return asyncio.run(
+        demo.run_demo(
+            _settings_from(args),
+            scenario=args.scenario,
+            churn_seconds=args.churn_seconds,
+            seed=args.seed,
+            kubeconfig_out=args.kubeconfig_out,
+        )
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     args = build_parser().parse_args(argv)
@@ -139,28 +165,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 orjson.dumps(effective_config(settings), option=orjson.OPT_INDENT_2).decode() + "\n"
             )
             return 0
-        if args.command == "sim":
-            from quotasim.main import serve_sim
-
-            return asyncio.run(serve_sim(args))
+        if args.command in ("demo", "sim"):
+            return _simulated(args)
         if args.command == "chargeback":
             return run_chargeback(_settings_from(args), args)
         if args.command == "run":
             from exporter.app import run
 
             return asyncio.run(run(_settings_from(args)))
-        if args.command == "demo":
-            from exporter.app import run_demo
-
-            return asyncio.run(
-                run_demo(
-                    _settings_from(args),
-                    scenario=args.scenario,
-                    churn_seconds=args.churn_seconds,
-                    seed=args.seed,
-                    kubeconfig_out=args.kubeconfig_out,
-                )
-            )
     except ConfigError as e:
         sys.stderr.write(f"quotameter: {e}\n")
         return EXIT_USAGE
@@ -170,7 +182,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return EXIT_USAGE
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
