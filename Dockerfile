@@ -13,6 +13,8 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
 WORKDIR /src
 COPY pyproject.toml README.md ./
+# Only the daemon: the simulated cluster (quotasim/) stays out, and `quotameter demo` in the
+# image says so and exits 2.
 COPY exporter ./exporter
 # The venv gets no pip of its own: the stage's pip installs into it (--python).
 RUN python -m pip wheel --no-cache-dir --no-deps --wheel-dir /wheels . \

@@ -23,8 +23,8 @@ demo: $(STAMP)
 	$(BIN)/quotameter demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check exporter tests bench deploy dashboards cluster
-	$(BIN)/ruff format --check exporter tests bench deploy dashboards cluster
+	$(BIN)/ruff check exporter quotasim tests bench deploy dashboards cluster
+	$(BIN)/ruff format --check exporter quotasim tests bench deploy dashboards cluster
 	$(BIN)/lint-imports
 
 test: lint $(CHECKOV)

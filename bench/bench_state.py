@@ -29,7 +29,7 @@ from exporter.metrics.exposition import TextExposition
 from exporter.model.health import InformerHealth
 from exporter.model.state import ClusterState
 from exporter.model.usage import UsageTable
-from exporter.sim.scenario import synthetic_manifests
+from quotasim.scenario import synthetic_manifests
 
 KINDS = {"Node": "nodes", "Namespace": "namespaces", "ResourceQuota": "resourcequotas",
          "LimitRange": "limitranges", "Pod": "pods"}  # fmt: skip

@@ -1,5 +1,5 @@
 """Wiring: the one place that puts the informers, the state, the collectors and
-the HTTP server together (and, for the demo, the simulated cluster)."""
+the HTTP server together. (`quotameter demo` adds the simulated cluster: cli/demo.py.)"""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from exporter.cost.pricing import Pricing, load_pricing
 from exporter.cost.reports import ledger_csv
 from exporter.errors import ConfigError
 from exporter.kube.client import ClientLimits, KubeClient
-from exporter.kube.config import ApiConfig, load_config, static_config
+from exporter.kube.config import ApiConfig, load_config
 from exporter.kube.informer import InformerOptions, run_informers, supervise
 from exporter.kube.metricspoll import UsagePoller
 from exporter.kube.resources import RESOURCES
@@ -212,52 +212,6 @@ async def run(settings: Settings) -> int:
     )
     await serve(daemon, api, stop=stop_on_signals())
     return 0
-
-
-async def run_demo(
-    settings: Settings, *, scenario: str, churn_seconds: float, seed: int, kubeconfig_out: Path
-) -> int:
-    """`quotameter demo`: the simulated cluster and the daemon in one process."""
-    from exporter.sim.churn import Churn
-    from exporter.sim.cluster import Cluster
-    from exporter.sim.scenario import load_scenario
-    from exporter.sim.server import SimServer
-
-    configure_logging(level=settings.log_level, fmt=settings.log_format)
-    if settings.pricing_file is None:  # the example prices spot and GPU nodes of the demo
-        settings = settings.model_copy(update={"pricing_file": EXAMPLE_PRICING})
-    cluster = Cluster(seed=seed)
-    load_scenario(cluster, scenario)
-    sim = SimServer(cluster)
-    await sim.start()
-    kubeconfig_out.parent.mkdir(parents=True, exist_ok=True)
-    sim.write_kubeconfig(kubeconfig_out)
-    churn = (
-        asyncio.create_task(Churn(cluster, seed=seed).run(interval=churn_seconds))
-        if (churn_seconds > 0)
-        else None
-    )
-    base = f"http://{_display_host(settings.host)}:{settings.port}"
-    print(
-        f"\nquotameter demo: simulated cluster ({scenario} scenario) at {sim.url}\n"
-        f"  metrics:  {base}/metrics\n"
-        f"  summary:  {base}/api/v1/summary\n"
-        f"  chargeback: {base}/chargeback.csv?group_by=namespace\n"
-        f"  kubectl --kubeconfig {kubeconfig_out} get resourcequota -A\n",
-        flush=True,
-    )
-    try:
-        await serve(build_daemon(settings), static_config(sim.url), stop=stop_on_signals())
-    finally:
-        if churn:
-            churn.cancel()
-            await asyncio.gather(churn, return_exceptions=True)
-        await sim.stop()
-    return 0
-
-
-def _display_host(host: str) -> str:
-    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
 
 
 EXAMPLE_PRICING = Path(__file__).parent / "cost" / "example-pricing.yaml"

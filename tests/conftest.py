@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from exporter.sim.cluster import Cluster
-from exporter.sim.scenario import load_scenario
-from exporter.sim.server import SimServer
+from quotasim.cluster import Cluster
+from quotasim.scenario import load_scenario
+from quotasim.server import SimServer
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from cluster.launcher import ControlPlane
 from tests.cluster.processes import Samples, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
-SCENARIOS = REPO / "exporter" / "sim" / "scenarios"
+SCENARIOS = REPO / "quotasim" / "scenarios"
 REFERENCE = [
     SCENARIOS / "reference" / f for f in ("10-dev.yaml", "20-staging.yaml", "30-prod.yaml")
 ]

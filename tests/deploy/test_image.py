@@ -1,11 +1,13 @@
 """The container image: a pinned multi-stage build whose final stage runs `quotameter run`
-as a numeric non-root user, and whose build steps produce a complete wheel."""
+as a numeric non-root user, and whose build steps produce a complete wheel without the
+simulated cluster (quotasim), so that `quotameter demo` there says it is missing."""
 
 from __future__ import annotations
 
 import json
 import re
 import shutil
+import sysconfig
 import zipfile
 from pathlib import Path
 
@@ -139,4 +141,33 @@ def test_the_wheel_has_every_data_file_of_the_package(wheel: Path) -> None:
         missing = data - set(archive.namelist())
     assert not missing, (
         f"add to [tool.setuptools.package-data] in pyproject.toml: {sorted(missing)}"
+    )
+
+
+def test_the_image_leaves_the_simulator_out(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+    assert [n for n in names if n.startswith("exporter/cli/")]
+    assert not [n for n in names if n.startswith("quotasim/")]
+
+
+@pytest.mark.parametrize("command", ["demo", "sim"])
+def test_demo_from_the_image_wheel_exits_2_in_one_line(
+    wheel: Path, tmp_path: Path, command: str
+) -> None:
+    """The wheel's code with the venv's dependencies but not its editable install (-S skips
+    the .pth files that put the source tree, and with it quotasim, on the path)."""
+    site = tmp_path / "site"
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(site)
+    code = (
+        f"import sys; sys.path[:0] = [{str(site)!r}]; "
+        f"sys.path.append({sysconfig.get_paths()['purelib']!r}); "
+        f"from exporter.cli import main; raise SystemExit(main([{command!r}]))"
+    )
+    result = run([tool("python"), "-S", "-P", "-c", code], cwd=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr == (
+        f"quotameter: `{command}` needs the simulated cluster (quotasim), "
+        "which this installation does not include\n"
     )

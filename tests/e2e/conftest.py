@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from exporter.app import Daemon, build_daemon, serve
 from exporter.kube.config import static_config
 from exporter.settings import load_settings
-from exporter.sim.server import SimServer
+from quotasim.server import SimServer
 
 
 @dataclass

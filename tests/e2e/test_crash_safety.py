@@ -23,7 +23,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.cost.ledger import Ledger
 from exporter.cost.records import CAPACITY_NAMESPACE
-from exporter.sim.server import SimServer
+from quotasim.server import SimServer
 
 FLUSH_SECONDS = 1.0
 KILLS = 10

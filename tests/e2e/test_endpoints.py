@@ -13,7 +13,7 @@ import pytest
 from exporter.app import build_daemon, serve
 from exporter.kube.config import static_config
 from exporter.settings import load_settings
-from exporter.sim.server import SimServer
+from quotasim.server import SimServer
 from tests.e2e.conftest import RunningDaemon
 
 

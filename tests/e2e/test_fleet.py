@@ -16,9 +16,9 @@ import aiohttp
 from exporter.app import build_daemon, serve
 from exporter.kube.config import static_config
 from exporter.settings import load_settings
-from exporter.sim.cluster import Cluster
-from exporter.sim.scenario import load_scenario
-from exporter.sim.server import SimServer
+from quotasim.cluster import Cluster
+from quotasim.scenario import load_scenario
+from quotasim.server import SimServer
 from tests.e2e.promserver import PromServer, ScrapeTarget, free_port
 
 # Prices high enough that a minute and a half of a small cluster costs whole currency

@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 from exporter.app import build_daemon, serve
 from exporter.kube.config import static_config
 from exporter.settings import load_settings
-from exporter.sim.cluster import EVENT, NAMESPACE, POD, Cluster
-from exporter.sim.resources import BY_PATH
-from exporter.sim.scenario import load_scenario
-from exporter.sim.server import SimServer
+from quotasim.cluster import EVENT, NAMESPACE, POD, Cluster
+from quotasim.resources import BY_PATH
+from quotasim.scenario import load_scenario
+from quotasim.server import SimServer
 from tests.e2e.conftest import RunningDaemon
 
 QUOTA = BY_PATH[("", "v1", "resourcequotas")]

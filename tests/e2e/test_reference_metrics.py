@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from exporter.model.quantities import parse_quantity
-from exporter.sim.scenario import BUILTIN_DIR
+from quotasim.scenario import BUILTIN_DIR
 from tests.e2e.conftest import RunningDaemon
 from tests.kubectlrun import kubectl, kubectl_json
 

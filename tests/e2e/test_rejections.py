@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
-from exporter.sim.cluster import DEPLOYMENT, EVENT
-from exporter.sim.server import SimServer
+from quotasim.cluster import DEPLOYMENT, EVENT
+from quotasim.server import SimServer
 from tests.e2e.conftest import RunningDaemon
 
 

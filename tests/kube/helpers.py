@@ -9,9 +9,9 @@ from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from exporter.sim.cluster import POD
-from exporter.sim.resources import ResourceType
-from exporter.sim.server import SimServer
+from quotasim.cluster import POD
+from quotasim.resources import ResourceType
+from quotasim.server import SimServer
 
 Truth = dict[str, str]  # uid -> resourceVersion
 

@@ -24,8 +24,8 @@ from exporter.errors import (
 from exporter.kube.client import KubeClient, LineBuffer, error_for_status, error_label
 from exporter.kube.config import static_config
 from exporter.model.health import InformerHealth
-from exporter.sim.faults import Fault
-from exporter.sim.server import SimServer
+from quotasim.faults import Fault
+from quotasim.server import SimServer
 
 BIG = b"y" * (5 * 2**20 + 17)
 LINES = [b"a", BIG, b"", b'{"k":1}', b"  ", b"tail"]

@@ -23,7 +23,7 @@ from exporter.kube.config import (
     load_incluster,
     load_kubeconfig,
 )
-from exporter.sim.server import SimServer
+from quotasim.server import SimServer
 
 
 def write_kubeconfig(path: Path, server: str, *, user: dict, cluster: dict | None = None) -> Path:

@@ -14,8 +14,8 @@ from exporter.kube.client import ClientLimits, KubeClient, MiB
 from exporter.kube.config import load_kubeconfig, static_config
 from exporter.kube.informer import Informer
 from exporter.model.health import InformerHealth
-from exporter.sim.faults import Fault
-from exporter.sim.server import SimServer
+from quotasim.faults import Fault
+from quotasim.server import SimServer
 
 from .helpers import FakeSleep, RecordingLog, RecordingSink, drain, running, wait_until
 

@@ -11,10 +11,10 @@ import pytest
 
 from exporter.kube.informer import Informer
 from exporter.model.health import InformerHealth
-from exporter.sim.cluster import POD, Cluster
-from exporter.sim.faults import Fault
-from exporter.sim.scenario import load_scenario
-from exporter.sim.server import SimServer
+from quotasim.cluster import POD, Cluster
+from quotasim.faults import Fault
+from quotasim.scenario import load_scenario
+from quotasim.server import SimServer
 
 from .helpers import FakeSleep, RecordingLog, RecordingSink, make_pod, running, truth, wait_until
 

@@ -11,9 +11,9 @@ from exporter.kube.client import KubeClient, Params
 from exporter.kube.listing import Page, list_pages
 from exporter.kube.resources import RESOURCES
 from exporter.model.health import InformerHealth
-from exporter.sim.cluster import POD
-from exporter.sim.faults import Fault
-from exporter.sim.server import SimServer
+from quotasim.cluster import POD
+from quotasim.faults import Fault
+from quotasim.server import SimServer
 
 from .helpers import make_pod, truth
 

@@ -16,10 +16,10 @@ from exporter.kube.metricspoll import UsagePoller
 from exporter.model.health import InformerHealth
 from exporter.model.quantities import parse_quantity
 from exporter.model.usage import KIND, UsageTable
-from exporter.sim.cluster import POD
-from exporter.sim.faults import Fault
-from exporter.sim.server import SimServer
-from exporter.sim.usage import pod_metrics
+from quotasim.cluster import POD
+from quotasim.faults import Fault
+from quotasim.server import SimServer
+from quotasim.usage import pod_metrics
 
 from .helpers import FakeSleep, RecordingLog, running, wait_until
 

@@ -8,8 +8,8 @@ from exporter.kube.client import KubeClient
 from exporter.kube.informer import InformerOptions, Timing, run_informers
 from exporter.kube.resources import RESOURCES
 from exporter.model.health import InformerHealth
-from exporter.sim.cluster import DEPLOYMENT, EVENT, LIMITRANGE, NAMESPACE, NODE, POD, PVC, QUOTA
-from exporter.sim.server import SimServer
+from quotasim.cluster import DEPLOYMENT, EVENT, LIMITRANGE, NAMESPACE, NODE, POD, PVC, QUOTA
+from quotasim.server import SimServer
 
 from .helpers import FakeSleep, RecordingLog, RecordingSink, make_pod, running, truth, wait_until
 

@@ -12,9 +12,9 @@ from exporter.kube.client import KubeClient
 from exporter.kube.resources import RESOURCES
 from exporter.kube.watching import Watch
 from exporter.model.health import InformerHealth
-from exporter.sim.cluster import POD, Cluster
-from exporter.sim.faults import Fault
-from exporter.sim.server import SimServer
+from quotasim.cluster import POD, Cluster
+from quotasim.faults import Fault
+from quotasim.server import SimServer
 
 from .helpers import drain, make_pod
 

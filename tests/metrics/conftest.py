@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from exporter.sim.cluster import Cluster
-from exporter.sim.scenario import load_scenario
+from quotasim.cluster import Cluster
+from quotasim.scenario import load_scenario
 
 from .helpers import Scrape
 

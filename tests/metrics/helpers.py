@@ -10,8 +10,8 @@ from exporter.metrics.exposition import TextExposition
 from exporter.model.health import InformerHealth
 from exporter.model.state import ClusterState
 from exporter.model.usage import UsageTable
-from exporter.sim.cluster import EVENT, LIMITRANGE, NAMESPACE, NODE, POD, PVC, QUOTA, Cluster
-from exporter.sim.scenario import read_manifest_file, scenario_dir
+from quotasim.cluster import EVENT, LIMITRANGE, NAMESPACE, NODE, POD, PVC, QUOTA, Cluster
+from quotasim.scenario import read_manifest_file, scenario_dir
 
 KINDS = (NAMESPACE, POD, QUOTA, LIMITRANGE, NODE, PVC, EVENT)
 TEAMS = {"dev": "agents", "staging": "agents", "prod": "agents-prod"}

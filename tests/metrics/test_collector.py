@@ -8,7 +8,7 @@ import pytest
 from prometheus_client import generate_latest
 
 from exporter.metrics.families import ALL_METRICS, COST_METRICS
-from exporter.sim.cluster import NAMESPACE, POD
+from quotasim.cluster import NAMESPACE, POD
 
 from .helpers import GI, TEAMS, Scrape, create_agent_worker
 

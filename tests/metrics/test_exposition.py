@@ -17,9 +17,9 @@ from exporter.model.health import InformerHealth
 from exporter.model.snapshot import SpaceView
 from exporter.model.state import ClusterState
 from exporter.model.teams import TeamRules
-from exporter.sim.admission import AdmissionError
-from exporter.sim.apierrors import SimError
-from exporter.sim.cluster import DEPLOYMENT, LIMITRANGE, NAMESPACE, POD, PVC
+from quotasim.admission import AdmissionError
+from quotasim.apierrors import SimError
+from quotasim.cluster import DEPLOYMENT, LIMITRANGE, NAMESPACE, POD, PVC
 
 from .helpers import Scrape, parsed
 

@@ -7,7 +7,7 @@ import subprocess
 
 from prometheus_client import generate_latest
 
-from exporter.sim.cluster import DEPLOYMENT, LIMITRANGE
+from quotasim.cluster import DEPLOYMENT, LIMITRANGE
 
 from .helpers import GI, Scrape
 

@@ -15,8 +15,8 @@ from exporter.model.rejections import (
     RejectionParseError,
     parse_rejection,
 )
-from exporter.sim.cluster import DEPLOYMENT, EVENT, Cluster
-from exporter.sim.scenario import load_scenario
+from quotasim.cluster import DEPLOYMENT, EVENT, Cluster
+from quotasim.scenario import load_scenario
 
 LIMITS = (
     'Error creating: pods "agent-api-7d9f8b6c5d-x2x9z" is forbidden: exceeded quota: dev-quota,'

@@ -10,8 +10,8 @@ from exporter.model.health import InformerHealth
 from exporter.model.state import ClusterState
 from exporter.model.summary import efficiency, summary
 from exporter.model.usage import UsageTable
-from exporter.sim.cluster import EVENT, LIMITRANGE, NAMESPACE, NODE, POD, PVC, QUOTA, Cluster
-from exporter.sim.scenario import load_scenario
+from quotasim.cluster import EVENT, LIMITRANGE, NAMESPACE, NODE, POD, PVC, QUOTA, Cluster
+from quotasim.scenario import load_scenario
 
 MI, GI = 2**20, 2**30
 KINDS = (NAMESPACE, POD, QUOTA, LIMITRANGE, NODE, PVC, EVENT)
