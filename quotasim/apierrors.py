@@ -25,6 +25,12 @@ def method_not_allowed() -> SimError:
     )
 
 
+def status_details(rtype: ResourceType, name: str) -> dict:
+    """A Status's details as the apiserver writes them: an empty (core) group is left out."""
+    details = {"name": name, "group": rtype.group, "kind": rtype.plural}
+    return details if rtype.group else {"name": name, "kind": rtype.plural}
+
+
 def not_found(rtype: ResourceType, name: str) -> SimError:
     """The 404 for a missing object."""
     group = f".{rtype.group}" if rtype.group else ""
@@ -32,5 +38,5 @@ def not_found(rtype: ResourceType, name: str) -> SimError:
         404,
         "NotFound",
         f'{rtype.plural}{group} "{name}" not found',
-        details={"name": name, "group": rtype.group, "kind": rtype.plural},
+        details=status_details(rtype, name),
     )

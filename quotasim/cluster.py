@@ -13,9 +13,9 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 
-from quotasim import defaulting
+from quotasim import defaulting, validation
 from quotasim.admission import limitranger, resourcequota
-from quotasim.apierrors import SimError, not_found
+from quotasim.apierrors import SimError, not_found, status_details
 from quotasim.controllers import NAME_ALPHABET, DeploymentController, refresh_quotas
 from quotasim.events import EventRecorder
 from quotasim.kinds import DEPLOYMENT, EVENT, LIMITRANGE, NAMESPACE, NODE, POD, PVC, QUOTA
@@ -57,6 +57,7 @@ class Cluster:
             events=self.events,
             create_pod=lambda pod, namespace: self.create(POD, pod, namespace=namespace),
             suffix=self.random_suffix,
+            clock=clock,
         )
         self.usage: dict[tuple[str, str], float] = {}  # (namespace, pod) -> usage/request ratio
 
@@ -93,7 +94,7 @@ class Cluster:
                 409,
                 "AlreadyExists",
                 f'{rtype.plural}{group} "{meta["name"]}" already exists',
-                details={"name": meta["name"], "group": rtype.group, "kind": rtype.plural},
+                details=status_details(rtype, meta["name"]),
             )
         self._admit(rtype, obj)
         stored = self.store.put(rtype, obj)
@@ -224,6 +225,8 @@ class Cluster:
         return meta
 
     def _admit(self, rtype: ResourceType, obj: dict) -> None:
+        if rtype is POD:
+            validation.validate_pod(obj)
         defaulting.default_object(rtype, obj)
         ns = obj["metadata"].get("namespace", "")
         if rtype in (POD, PVC):

@@ -63,8 +63,13 @@ class DeploymentController:
         events: EventRecorder,
         create_pod: Callable[[dict, str], dict],
         suffix: Callable[[], str],
+        clock: Callable[[], float],
     ) -> None:
         self.store, self.events, self.create_pod, self.suffix = store, events, create_pod, suffix
+        self.clock = clock
+        # (namespace, name) -> (when to try again, refused syncs in a row), as the real
+        # controller's work queue requeues a ReplicaSet whose pod creation failed.
+        self.retries: dict[tuple[str, str], tuple[float, int]] = {}
 
     def reconcile(self, dep: dict) -> None:
         """Bring the Deployment's pods to spec.replicas, as its ReplicaSet controller would."""
@@ -83,6 +88,26 @@ class DeploymentController:
             self._remove(pod)
         created = self._create_in_batches(dep, pod_hash, want - len(current))
         self._update_status(dep, min(want, len(current)) + created)
+        self._requeue((ns, name), refused=want - len(current) - created > 0)
+
+    def retry_due(self) -> None:
+        """Sync again every Deployment whose refused creation is due for a retry."""
+        now = self.clock()
+        for key, (due, _) in list(self.retries.items()):
+            if due > now:
+                continue
+            dep = self.store.get(DEPLOYMENT, *key)
+            if dep is None:
+                del self.retries[key]
+            else:
+                self.reconcile(dep)
+
+    def _requeue(self, key: tuple[str, str], *, refused: bool) -> None:
+        if not refused:
+            self.retries.pop(key, None)
+            return
+        failures = self.retries.get(key, (0.0, 0))[1] + 1
+        self.retries[key] = (self.clock() + retry_delay(failures), failures)
 
     def replace_deleted(self, pod: dict) -> None:
         """A deleted pod of a Deployment is replaced, as its ReplicaSet would."""
@@ -152,6 +177,11 @@ class DeploymentController:
             self.store.put(
                 DEPLOYMENT, {**current, "metadata": dict(current["metadata"]), "status": status}
             )
+
+
+def retry_delay(failures: int) -> float:
+    """client-go's default per-item backoff: 5 ms doubling per failure, at most 1000 s."""
+    return min(0.005 * 2 ** (failures - 1), 1000.0)
 
 
 def _pod_from_template(template: dict, rs: dict, *, name: str, pod_hash: str) -> dict:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import orjson
 from aiohttp import web
 
@@ -39,7 +41,15 @@ def status_body(code: int, reason: str, message: str, details: dict | None = Non
 
 def json_response(body: object, status: int = 200, headers: dict | None = None) -> web.Response:
     """A JSON response encoded with orjson."""
-    return web.Response(body=orjson.dumps(body), status=status, content_type=JSON, headers=headers)
+    return web.Response(body=encode(body), status=status, content_type=JSON, headers=headers)
+
+
+def encode(body: object) -> bytes:
+    """JSON bytes; integers past 64 bits (hostile manifests carry them) go through json."""
+    try:
+        return orjson.dumps(body)
+    except TypeError:
+        return json.dumps(body, separators=(",", ":")).encode()
 
 
 def error_response(error: SimError) -> web.Response:

@@ -8,6 +8,7 @@ verbs, `discovery` the discovery and OpenAPI documents.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -27,6 +28,9 @@ from quotasim.scaling import scale_of, write_scale
 from quotasim.selectors import SelectorError
 from quotasim.tables.rendering import TableOptionsError
 from quotasim.watching import flood_body
+
+# How often refused pod creations are looked at for a due retry.
+RETRY_TICK_SECONDS = 0.05
 
 
 def kubeconfig(url: str, *, token: str, namespace: str) -> dict:
@@ -65,6 +69,7 @@ class SimServer:
         self.app = web.Application(client_max_size=64 * 2**20)
         self._add_routes(self.app.router)
         self._runner: web.AppRunner | None = None
+        self._controllers: asyncio.Task[None] | None = None
 
     def _add_routes(self, router: web.UrlDispatcher) -> None:
         router.add_route("*", "/api/{path:.*}", self._core)
@@ -88,10 +93,21 @@ class SimServer:
         await site.start()
         bound = self._runner.addresses[0]
         self.url = f"http://{bound[0]}:{bound[1]}"
+        self._controllers = asyncio.create_task(self._requeue_refused())
         return self.url
+
+    async def _requeue_refused(self) -> None:
+        """Retry refused pod creations on their backoff, as the ReplicaSet controller does."""
+        while True:
+            await asyncio.sleep(RETRY_TICK_SECONDS)
+            self.cluster.deployments.retry_due()
 
     async def stop(self) -> None:
         """Close every connection, watch streams included."""
+        if self._controllers is not None:
+            self._controllers.cancel()
+            await asyncio.gather(self._controllers, return_exceptions=True)
+            self._controllers = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

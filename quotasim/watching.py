@@ -8,13 +8,13 @@ import contextlib
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-import orjson
 from aiohttp import web
 
 from quotasim.apierrors import SimError
 from quotasim.context import ApiContext
 from quotasim.faults import FLOOD_LIMIT, STREAM_FAULTS, Fault
 from quotasim.resources import ResourceType
+from quotasim.responses import encode
 from quotasim.selectors import list_matcher
 from quotasim.store import Event, Expired
 from quotasim.tables.rendering import render_watch_table
@@ -175,7 +175,7 @@ class WatchStream:
 
     @staticmethod
     async def _write(response: web.StreamResponse, event: dict) -> None:
-        await response.write(orjson.dumps(event) + b"\n")
+        await response.write(encode(event) + b"\n")
 
 
 async def flood(response: web.StreamResponse) -> None:

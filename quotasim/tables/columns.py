@@ -44,10 +44,11 @@ NODE_COLUMNS = _columns(
     ("Container-Runtime", "string", "", "node.runtime", 1),
 )
 NAMESPACE_COLUMNS = _columns(_N, ("Status", "string", "", "namespace.status", 0), _A)
-# v1.32's order; Kubernetes 1.33 (PR #129419) moved Age after Limit.
+# The order since Kubernetes 1.33 (PR #129419), which moved Age after Limit; v1.36, the
+# release the differential test holds the simulator to, prints it so.
 QUOTA_COLUMNS = _columns(
-    _N, _A, ("Request", "string", "", "quota.request", 0),
-    ("Limit", "string", "", "quota.limit", 0),
+    _N, ("Request", "string", "", "quota.request", 0),
+    ("Limit", "string", "", "quota.limit", 0), _A,
 )
 # The apiserver's default convertor, for built-ins without a printer (LimitRange among them).
 DEFAULT_COLUMNS = _columns(_N, ("Created At", "date", "", "age", 0))

@@ -61,7 +61,7 @@ def namespace_cells(ns: dict, now: datetime) -> Cells:
 
 
 def quota_cells(quota: dict, now: datetime) -> Cells:
-    """printResourceQuota's cells: name, age, then used/hard for requests and for limits."""
+    """printResourceQuota's cells: name, used/hard for requests and for limits, then age."""
     status = quota.get("status") or {}
     hard, used = status.get("hard") or {}, status.get("used") or {}
     requests, limits = [], []
@@ -69,7 +69,7 @@ def quota_cells(quota: dict, now: datetime) -> Cells:
     for name in sorted(hard):
         column = limits if name.startswith("limits.") else requests
         column.append(f"{name}: {quantity_text(used.get(name))}/{quantity_text(hard[name])}")
-    return [name_of(quota), age_of(quota, now), ", ".join(requests), ", ".join(limits)]
+    return [name_of(quota), ", ".join(requests), ", ".join(limits), age_of(quota, now)]
 
 
 def default_cells(obj: dict, now: datetime) -> Cells:

@@ -147,34 +147,6 @@ def test_defaulted_pod_is_the_same_where_quotameter_reads(sides: tuple[Side, Sid
     }
 
 
-def failed_creates(side: Side) -> list[dict]:
-    return side.get_json("events", "-n", NS, "--field-selector=reason=FailedCreate")["items"]
-
-
-def test_failed_create_event_text_and_counts(sides: tuple[Side, Side]) -> None:
-    for side in sides:
-        side.kubectl("scale", "deployment/web", "-n", NS, "--replicas=4")
-    for side in sides:
-        wait_for(
-            lambda s=side: sum(e.get("count", 1) for e in failed_creates(s)) >= 3,
-            within=90,
-            what=f"{side.name}: refusals counted up",
-        )
-    print({s.name: [(e["message"], e.get("count")) for e in failed_creates(s)] for s in sides})
-    real, sim = ({normalise(e["message"]) for e in failed_creates(s)} for s in sides)
-    assert real == sim
-    assert real == {
-        'Error creating: pods "web-<hash>-<id>" is forbidden: exceeded quota: diff-quota, '
-        "requested: requests.cpu=200m, used: requests.cpu=1, limited: requests.cpu=1"
-    } or all("exceeded quota: diff-quota" in m for m in real)
-    for side in sides:
-        events = failed_creates(side)
-        assert [
-            (e["type"], e["involvedObject"]["kind"], e["source"].get("component")) for e in events
-        ] == [("Warning", "ReplicaSet", "replicaset-controller")] * len(events)
-        side.kubectl("scale", "deployment/web", "-n", NS, "--replicas=2")
-
-
 AGE = re.compile(r"\s+\S+$")
 
 
@@ -289,8 +261,42 @@ def test_status_bodies_of_404_409_410_422(
     theirs = status_bodies(
         sim, expired(sim, lambda: sim.request("POST", "/sim/faults", {"kind": "expire-continue"}))
     )
-    print("BODIES", json.dumps({"real": ours, "sim": theirs}))
     assert sorted(ours) == [404, 409, 410, 422]
     assert sorted(theirs) == sorted(ours)
     for code in ours:
-        assert differences(ours[code], theirs[code]) == {}, code
+        diff = differences(ours[code], theirs[code])
+        if code == 410:
+            # The real 410 offers a token to go on with an inconsistent list; quotameter never
+            # takes it (a 410 means relist from scratch), so the simulator does not mint one.
+            assert set(diff) == {"metadata.continue", "metadata"}
+            continue
+        assert diff == {}, code
+
+
+def failed_creates(side: Side) -> list[dict]:
+    return side.get_json("events", "-n", NS, "--field-selector=reason=FailedCreate")["items"]
+
+
+def test_failed_create_event_text_and_counts(sides: tuple[Side, Side]) -> None:
+    for side in sides:
+        side.kubectl("scale", "deployment/web", "-n", NS, "--replicas=4")
+    for side in sides:
+        wait_for(
+            lambda s=side: sum(e.get("count", 1) for e in failed_creates(s)) >= 3,
+            within=90,
+            what=f"{side.name}: refusals counted up",
+        )
+    real, sim = ({normalise(e["message"]) for e in failed_creates(s)} for s in sides)
+    assert real == sim
+    assert real == {
+        'Error creating: pods "web-<hash>-<id>" is forbidden: exceeded quota: diff-quota, '
+        "requested: limits.cpu=500m,limits.memory=512Mi,pods=1,requests.memory=256Mi, "
+        "used: limits.cpu=1750m,limits.memory=1792Mi,pods=4,requests.memory=896Mi, "
+        "limited: limits.cpu=2,limits.memory=2Gi,pods=4,requests.memory=1Gi"
+    }
+    for side in sides:
+        events = failed_creates(side)
+        assert [
+            (e["type"], e["involvedObject"]["kind"], e["source"].get("component")) for e in events
+        ] == [("Warning", "ReplicaSet", "replicaset-controller")] * len(events)
+        side.kubectl("scale", "deployment/web", "-n", NS, "--replicas=2")

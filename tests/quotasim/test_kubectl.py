@@ -32,12 +32,12 @@ async def test_get_pods_all_namespaces(kubeconfig: Path) -> None:
 async def test_quota_figures_match_a_real_cluster(kubeconfig: Path) -> None:
     out = await kubectl(kubeconfig, "get", "resourcequota", "-n", "dev")
     header, row = out.strip().splitlines()
-    assert header.split() == ["NAME", "AGE", "REQUEST", "LIMIT"]
+    assert header.split() == ["NAME", "REQUEST", "LIMIT", "AGE"]
     assert row.startswith("dev-quota ")
     assert (
         "pods: 2/20, requests.cpu: 200m/2, requests.memory: 256Mi/2Gi, requests.storage: 0/10Gi"
     ) in row
-    assert row.rstrip().endswith("limits.cpu: 1/4, limits.memory: 1Gi/4Gi")
+    assert "   limits.cpu: 1/4, limits.memory: 1Gi/4Gi   " in row
 
 
 async def test_agent_worker_gets_limitrange_defaults_and_is_charged(kubeconfig: Path) -> None:
@@ -59,7 +59,7 @@ async def test_agent_worker_gets_limitrange_defaults_and_is_charged(kubeconfig: 
     )
     row = (await kubectl(kubeconfig, "get", "resourcequota", "-n", "dev")).splitlines()[1]
     assert "pods: 3/20, requests.cpu: 300m/2, requests.memory: 384Mi/2Gi" in row
-    assert row.rstrip().endswith("limits.cpu: 1250m/4, limits.memory: 1280Mi/4Gi")
+    assert "   limits.cpu: 1250m/4, limits.memory: 1280Mi/4Gi   " in row
     # A second apply of the same manifest is a no-op patch, as on a real server.
     assert await kubectl(kubeconfig, "apply", "-f", str(AGENT_WORKER)) == (
         "pod/agent-worker unchanged\n"

@@ -203,12 +203,12 @@ DEV_QUOTA = {
 
 
 def test_resourcequota_request_and_limit_columns() -> None:
-    assert column_names("resourcequotas", [DEV_QUOTA]) == ["Name", "Age", "Request", "Limit"]
+    assert column_names("resourcequotas", [DEV_QUOTA]) == ["Name", "Request", "Limit", "Age"]
     assert cells("resourcequotas", DEV_QUOTA) == [
         "dev-quota",
-        "5m",
         "pods: 2/20, requests.cpu: 200m/2, requests.memory: 256Mi/2Gi, requests.storage: 0/10Gi",
         "limits.cpu: 1/4, limits.memory: 1Gi/4Gi",
+        "5m",
     ]
 
 
@@ -223,16 +223,16 @@ def test_resourcequota_prints_canonical_quantities_and_other_keys_as_requests() 
         },
     }  # fmt: skip
     assert cells("resourcequotas", quota)[1:] == [
-        "<unknown>",
         "count/deployments.apps: 1/5, limits: 0/1, requests.nvidia.com/gpu: 2/4",
         "limits.cpu: 1250m/4, limits.memory: 1280Mi/2Gi",
+        "<unknown>",
     ]
 
 
 def test_resourcequota_without_status_prints_empty_columns() -> None:
     quota = {"metadata": {"name": "fresh", "creationTimestamp": ago(seconds=3)},
              "spec": {"hard": {"pods": "5"}}}  # fmt: skip
-    assert cells("resourcequotas", quota) == ["fresh", "3s", "", ""]
+    assert cells("resourcequotas", quota) == ["fresh", "", "", "3s"]
 
 
 # --- pods ---------------------------------------------------------------------------------
