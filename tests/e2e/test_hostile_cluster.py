@@ -190,7 +190,8 @@ async def hostile_round(objects: list[tuple[object, dict]], tmp: Path) -> None:
 
 # derandomize: the same twelve examples on every run, so CI cannot fail on a new draw.
 @settings(max_examples=12, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])  # fmt: skip
+          suppress_health_check=[HealthCheck.too_slow,
+                                 HealthCheck.function_scoped_fixture])  # fmt: skip
 @given(objects=hostile_objects())
 def test_a_hostile_cluster_breaks_nothing(objects: list[tuple[object, dict]], tmp_path) -> None:
     """Adversarial pods, namespaces, quotas and Events through the informers, the state,
