@@ -17,8 +17,9 @@ from tests.cluster.processes import DaemonProcess, wait_for
 from tests.cluster.reading import REPO, get_json, only
 
 # The ServiceMonitor and PrometheusRule CRDs with their real schemas, from the
-# prometheus-operator Go module at this version (the only one the proxy lists here).
-PROMETHEUS_OPERATOR = "github.com/prometheus-operator/prometheus-operator@v0.85.0"
+# prometheus-operator Go module pinned in cluster/crds (v0.85.0, the only version the
+# module proxy lists here).
+PROMETHEUS_OPERATOR = "github.com/prometheus-operator/prometheus-operator"
 CRDS = ("monitoring.coreos.com_servicemonitors.yaml", "monitoring.coreos.com_prometheusrules.yaml")
 SA = "system:serviceaccount:observability:quotameter"
 NS = "installed"
@@ -65,7 +66,7 @@ def crd_files() -> list[Path]:
         capture_output=True,
         text=True,
         check=True,
-        cwd=REPO / "cluster" / "controlplane",
+        cwd=REPO / "cluster" / "crds",
     )
     root = Path(json.loads(done.stdout)["Dir"]) / "example" / "prometheus-operator-crd"
     return [root / name for name in CRDS]
