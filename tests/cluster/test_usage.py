@@ -80,7 +80,9 @@ def test_usage_equals_kubectl_top_and_metrics_api_up_follows_metrics_server(
 
     wait_for(agrees, within=30, what="quotameter's usage to equal kubectl top")
     ours = daemon_usage(daemon)
-    assert ours["cpu"] == pytest.approx(PODS * 0.150, abs=PODS * 0.001)
+    # metrics-server derives cpu from KWOK's cumulative counter over its scrape window, so
+    # the rate wobbles around the annotated 150m; memory is a gauge and exact.
+    assert ours["cpu"] == pytest.approx(PODS * 0.150, rel=0.1)
     assert ours["memory"] == PODS * 96 * 2**20
     up = ("quotameter_metrics_api_up", frozenset())
     assert daemon.samples()[up] == 1
