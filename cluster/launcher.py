@@ -28,6 +28,23 @@ HERE = Path(__file__).resolve().parent
 QUOTA_SYNC_SECONDS = 2
 METRIC_RESOLUTION_SECONDS = 10
 FAKE_NODE_ANNOTATION = "kwok.x-k8s.io/node"
+# KWOK's defaults (4 pod stages at a time, client-side QPS limits) bring pods to Running
+# at a few hundred per minute; tens of thousands of pods need more. A configuration file
+# replaces the defaults wholesale, so the options it must have are all spelled out.
+KWOK_OPTIONS = """\
+apiVersion: config.kwok.x-k8s.io/v1alpha1
+kind: KwokConfiguration
+options:
+  podPlayStageParallelism: 32
+  nodePlayStageParallelism: 4
+  nodeLeaseParallelism: 4
+  podsOnNodeSyncParallelism: 1
+  enablePodsOnNodeSyncListPager: true
+  nodeLeaseDurationSeconds: 40
+  nodeStatusUpdateFrequencyMilliseconds: 10000
+  heartbeatFactor: 5
+  disableQPSLimits: true
+"""
 CONTROLLERS = (
     "resourcequota-controller",
     "replicaset-controller",
@@ -331,7 +348,7 @@ class ControlPlane:
         docs = [f.read_text() for f in sorted(share.glob("*.yaml"))]
         if not docs:
             raise ControlPlaneError(f"no KWOK stages in {share}; rebuild with cluster/build.sh")
-        (self.workdir / "kwok.yaml").write_text("\n---\n".join(docs))
+        (self.workdir / "kwok.yaml").write_text("\n---\n".join([KWOK_OPTIONS, *docs]))
 
     # -- API helpers ------------------------------------------------------------
 
