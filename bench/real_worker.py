@@ -18,6 +18,7 @@ from pathlib import Path
 import aiohttp
 import orjson
 
+from bench.sync_worker import list_into_models
 from cluster.populate import Target
 from exporter.kube.resources import RESOURCES
 
@@ -47,28 +48,7 @@ def official(kubeconfig: Path) -> int:
     """What a user of the official client would write, keeping what it lists."""
     from kubernetes import client, config
 
-    api = client.CoreV1Api(config.new_client_from_config(str(kubeconfig)))
-    listers = {
-        "namespaces": api.list_namespace,
-        "pods": api.list_pod_for_all_namespaces,
-        "resourcequotas": api.list_resource_quota_for_all_namespaces,
-        "limitranges": api.list_limit_range_for_all_namespaces,
-        "nodes": api.list_node,
-        "persistentvolumeclaims": api.list_persistent_volume_claim_for_all_namespaces,
-        "events": api.list_event_for_all_namespaces,
-    }
-    seen, kept = 0, []
-    for kind, lister in listers.items():
-        token = None
-        extra = {"field_selector": "reason=FailedCreate"} if kind == "events" else {}
-        while True:
-            page = lister(limit=PAGE, _continue=token, **extra)
-            kept.extend(page.items)
-            seen += len(page.items) if kind == "pods" else 0
-            token = page.metadata._continue
-            if not token:
-                break
-    return seen
+    return list_into_models(client.CoreV1Api(config.new_client_from_config(str(kubeconfig))))
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ import json
 import resource
 import sys
 import time
+from typing import Any
 
 import aiohttp
 import orjson
@@ -46,7 +47,12 @@ def official(url: str) -> int:
 
     config = client.Configuration()
     config.host = url
-    api = client.CoreV1Api(client.ApiClient(config))
+    return list_into_models(client.CoreV1Api(client.ApiClient(config)))
+
+
+def list_into_models(api: Any) -> int:
+    """List every kind the daemon watches through a CoreV1Api, keeping the models as an
+    informer would; returns the pods seen."""
     listers = {
         "namespaces": api.list_namespace,
         "pods": api.list_pod_for_all_namespaces,
