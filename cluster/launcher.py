@@ -25,6 +25,8 @@ from typing import Self
 from cluster import pki as pkimod
 
 HERE = Path(__file__).resolve().parent
+# Our own versions of some of KWOK's stages, replacing the stock ones of the same file name.
+KWOK_STAGE_OVERRIDES = HERE / "kwok" / "stages"
 QUOTA_SYNC_SECONDS = 2
 METRIC_RESOLUTION_SECONDS = 10
 FAKE_NODE_ANNOTATION = "kwok.x-k8s.io/node"
@@ -295,7 +297,6 @@ class ControlPlane:
             f"--tls-cert-file={self.pki / 'admin.crt'}",
             f"--tls-private-key-file={self.pki / 'admin.key'}",
             "--node-lease-duration-seconds=40",
-            "--cidr=10.244.0.0/16",
         ]
 
     def _metrics_server_argv(self) -> list[str]:
@@ -345,9 +346,11 @@ class ControlPlane:
 
     def _write_kwok_config(self) -> None:
         share = self.bins["kwok"].parent / "share"
-        docs = [f.read_text() for f in sorted(share.glob("*.yaml"))]
-        if not docs:
+        stages = {f.name: f for f in share.glob("*.yaml")}
+        if not stages:
             raise ControlPlaneError(f"no KWOK stages in {share}; rebuild with cluster/build.sh")
+        stages |= {f.name: f for f in KWOK_STAGE_OVERRIDES.glob("*.yaml")}
+        docs = [stages[name].read_text() for name in sorted(stages)]
         (self.workdir / "kwok.yaml").write_text("\n---\n".join([KWOK_OPTIONS, *docs]))
 
     # -- API helpers ------------------------------------------------------------
