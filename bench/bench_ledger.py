@@ -23,10 +23,10 @@ from pathlib import Path
 
 from exporter.cost.allocation import Entry
 from exporter.cost.integrator import Integrator
-from exporter.cost.ledger import Ledger
 from exporter.cost.pricing import DEFAULT_PRICING
 from exporter.cost.records import Owner
-from exporter.cost.reports import ledger_csv
+from exporter.ledger.reports import ledger_csv
+from exporter.ledger.store import Ledger
 
 START = 1_775_001_600.0  # 2026-04-01 00:00:00 UTC
 INTERVAL = 30.0

@@ -19,15 +19,15 @@ from prometheus_client import CollectorRegistry
 from exporter import __version__
 from exporter.cost.csvout import ChargebackParamError, parse_group_by, parse_month
 from exporter.cost.feed import NotifyingUsageTable
-from exporter.cost.meter import CostMeter
 from exporter.cost.pricing import Pricing, load_pricing
-from exporter.cost.reports import ledger_csv
 from exporter.errors import ConfigError
 from exporter.kube.client import ClientLimits, KubeClient
 from exporter.kube.config import ApiConfig, load_config
 from exporter.kube.informer import InformerOptions, run_informers, supervise
 from exporter.kube.metricspoll import UsagePoller
 from exporter.kube.resources import RESOURCES
+from exporter.ledger.meter import CostMeter
+from exporter.ledger.reports import ledger_csv
 from exporter.logconfig import configure_logging, parse_error_logger
 from exporter.metrics.collector import register_collectors
 from exporter.metrics.exposition import TextExposition

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from exporter.cost.integrator import Batch, Integrator
-from exporter.cost.ledger import Ledger
 from exporter.errors import LedgerInUse
+from exporter.ledger.store import Ledger
 
 
 def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:

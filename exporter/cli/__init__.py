@@ -12,10 +12,10 @@ from typing import Any
 import orjson
 
 from exporter import __version__
+from exporter.cli.chargeback import add_arguments as add_chargeback_arguments
+from exporter.cli.chargeback import run_chargeback
 from exporter.cost.pricing import load_pricing
 from exporter.errors import ConfigError, LedgerError, LedgerInUse, LedgerReadOnly
-from exporter.reporting import add_arguments as add_chargeback_arguments
-from exporter.reporting import run_chargeback
 from exporter.settings import Settings, effective_config, load_settings
 from exporter.yamlfile import one_line
 

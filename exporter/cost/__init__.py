@@ -1,2 +1,2 @@
-"""Cost: pricing, exact integration of allocations over time, the SQLite ledger,
-and chargeback rows and CSV. Pure except the ledger, which owns SQLite."""
+"""Cost, pure: pricing, allocation, exact integration over time, repricing, and the
+chargeback rows and their CSV rendering. No SQLite, no network, no event loop."""

@@ -21,7 +21,7 @@ for the CSV come out. The money rules, in order:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from exporter.cost.distribution import (
@@ -31,7 +31,6 @@ from exporter.cost.distribution import (
     spread_idle,
     spread_shared,
 )
-from exporter.cost.progress import NoProgress, Progress
 from exporter.cost.records import (
     CAPACITY_NAMESPACE,
     COST_RESOURCES,
@@ -46,7 +45,6 @@ SPLITS = ("weighted", "even")
 IDLE_TEAM = "__idle__"
 
 _RESOURCE_INDEX = {name: i for i, name in enumerate(COST_RESOURCES)}
-_CHUNK = 16384  # ledger rows between progress ticks
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,25 +99,6 @@ def group_key(owner: Owner, group_by: str) -> Owner:
     raise ValueError(f"group_by must be one of {'|'.join(GROUP_BYS)}, got {group_by!r}")
 
 
-def ledger_totals(
-    rows: Sequence[LedgerRow], *, progress: Progress | None = None
-) -> tuple[dict[Owner, Usage], Usage]:
-    """Per-owner month totals and the month's idle (floored per day) from ledger rows."""
-    progress = progress or NoProgress()
-    owners: dict[Owner, Usage] = {}
-    allocated: dict[tuple[str, int], list[float]] = {}  # (day, resource) -> [units, cost]
-    capacity: dict[tuple[str, int], list[float]] = {}
-    progress.start(len(rows), label="ledger rows")
-    try:
-        for start in range(0, len(rows), _CHUNK):
-            chunk = rows[start : start + _CHUNK]
-            _accumulate(chunk, owners=owners, allocated=allocated, capacity=capacity)
-            progress.advance(len(chunk))
-    finally:
-        progress.finish()
-    return owners, _idle(allocated, capacity)
-
-
 def _accumulate(
     rows: Iterable[LedgerRow],
     *,
@@ -146,8 +125,8 @@ def _accumulate(
 
 
 def month_totals(totals: MonthTotals) -> tuple[dict[Owner, Usage], Usage]:
-    """What ledger_totals gives, from a month already summed by SQLite: the owners'
-    month totals and the idle floored per day (Ledger.month_totals)."""
+    """The owners' month totals and the idle floored per day, from a month already
+    summed by SQLite (Ledger.month_totals)."""
     owners: dict[Owner, Usage] = {}
     allocated: dict[tuple[str, int], list[float]] = {}
     capacity: dict[tuple[str, int], list[float]] = {}
@@ -174,29 +153,6 @@ def _idle(
         idle.unit_seconds[r] += max(cap_units - units, 0.0)
         idle.cost[r] += max(cap_cost - cost, 0.0)
     return idle
-
-
-def chargeback_rows(
-    rows: Sequence[LedgerRow],
-    *,
-    period: str,
-    cluster: str,
-    group_by: str,
-    coverage: float,
-    policy: Policy,
-    progress: Progress | None = None,
-) -> list[ChargebackRow]:
-    """The month's chargeback rows from its ledger rows (capacity rows included)."""
-    owners, idle = ledger_totals(rows, progress=progress)
-    return build_rows(
-        owners,
-        idle,
-        period=period,
-        cluster=cluster,
-        group_by=group_by,
-        coverage=coverage,
-        policy=policy,
-    )
 
 
 @dataclass(slots=True)

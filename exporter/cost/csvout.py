@@ -16,9 +16,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
-from exporter.cost.chargeback import GROUP_BYS, ChargebackRow, Policy, chargeback_rows
-from exporter.cost.progress import Progress
-from exporter.cost.records import LedgerRow
+from exporter.cost.chargeback import GROUP_BYS, ChargebackRow
 
 _QUANTITIES = ("cpu_core_hours", "memory_gib_hours", "gpu_hours", "storage_gib_hours")
 _COSTS = ("cpu_cost", "memory_cost", "gpu_cost", "storage_cost")
@@ -143,28 +141,3 @@ def render_csv(rows: Iterable[ChargebackRow], *, group_by: str) -> bytes:
 def total_cents(rows: Sequence[ChargebackRow]) -> int:
     """Sum of `total_cost` over `rows`, in cents (for conservation checks and logs)."""
     return sum(row.total_cents for row in rows)
-
-
-def chargeback_csv(
-    ledger_rows: Sequence[LedgerRow],
-    *,
-    month: str,
-    cluster: str,
-    group_by: str,
-    coverage: float,
-    policy: Policy,
-    progress: Progress | None = None,
-) -> bytes:
-    """The whole ledger path: a month's ledger rows to CSV bytes (CLI and web call this)."""
-    start, _ = parse_month(month)
-    group_by = parse_group_by(group_by)
-    rows = chargeback_rows(
-        ledger_rows,
-        period=period_of(start),
-        cluster=cluster,
-        group_by=group_by,
-        coverage=coverage,
-        policy=policy,
-        progress=progress,
-    )
-    return render_csv(rows, group_by=group_by)

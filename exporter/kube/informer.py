@@ -21,7 +21,7 @@ from exporter.errors import Gone, KubeAPIError, StreamError, TooManyRequests, Un
 from exporter.failures import contain
 from exporter.kube.backoff import Backoff, Retry
 from exporter.kube.client import KubeClient
-from exporter.kube.collecting import LISTING_THRESHOLD, fewer_collections
+from exporter.kube.gctuning import LISTING_THRESHOLD, fewer_collections
 from exporter.kube.listing import DEFAULT_PAGE_SIZE, list_pages
 from exporter.kube.resources import RESOURCES, Resource
 from exporter.kube.watching import Watch

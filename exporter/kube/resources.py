@@ -37,4 +37,3 @@ RESOURCES: Mapping[str, Resource] = MappingProxyType(
 )
 
 POD_METRICS_PATH = "/apis/metrics.k8s.io/v1beta1/pods"
-NODE_METRICS_PATH = "/apis/metrics.k8s.io/v1beta1/nodes"

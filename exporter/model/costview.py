@@ -72,8 +72,3 @@ class CostView:
     cluster: tuple[ClusterCost, ...]  # sorted by resource
     teams: tuple[TeamCost, ...]  # sorted by team
     ledger_last_flush_timestamp: float | None  # Unix seconds; None before the first flush
-
-
-EMPTY_COST_VIEW = CostView(
-    currency="USD", lines=(), cluster=(), teams=(), ledger_last_flush_timestamp=None
-)

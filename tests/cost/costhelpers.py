@@ -6,8 +6,8 @@ import calendar
 from pathlib import Path
 
 from exporter.cost.feed import NotifyingUsageTable
-from exporter.cost.meter import CostMeter
 from exporter.cost.pricing import Pricing, parse_pricing
+from exporter.ledger.meter import CostMeter
 from exporter.model.health import InformerHealth
 from exporter.model.state import ClusterState
 

@@ -7,8 +7,9 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exporter.cost.chargeback import GROUP_BYS, IDLE_MODES, SPLITS, Policy, chargeback_rows
+from exporter.cost.chargeback import GROUP_BYS, IDLE_MODES, SPLITS, Policy
 from exporter.cost.records import CAPACITY_NAMESPACE, COST_RESOURCES, LedgerRow, Owner
+from tests.cost.rowpath import chargeback_rows
 
 DAYS = ("2026-03-01", "2026-03-02", "2026-03-31")
 NAMESPACES = ("dev", "staging", "prod", "observability", "kube-system", "vc-sandbox")

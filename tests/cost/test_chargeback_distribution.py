@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from exporter.cost.chargeback import IDLE_TEAM, ChargebackRow, Policy, chargeback_rows, group_key
+from exporter.cost.chargeback import IDLE_TEAM, ChargebackRow, Policy, group_key
 from exporter.cost.distribution import apportion, round_rows, spread
 from exporter.cost.records import CAPACITY_NAMESPACE, LedgerRow, Owner
+from tests.cost.rowpath import chargeback_rows
 
 SHARED = frozenset({"observability"})
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import io
 
-from exporter.cost.chargeback import Policy, chargeback_rows
+from exporter.cost.chargeback import Policy
 from exporter.cost.progress import TerminalProgress
 from exporter.cost.records import LedgerRow, Owner
+from tests.cost.rowpath import chargeback_rows
 
 
 class Clock:

@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from exporter.cost.chargeback import GROUP_BYS, Policy, chargeback_rows
+from exporter.cost.chargeback import GROUP_BYS, Policy
 from exporter.cost.csvout import (
     ChargebackParamError,
     MonthError,
-    chargeback_csv,
     header,
     money,
     neutralise,
@@ -29,6 +28,7 @@ from exporter.cost.csvout import (
     render_csv,
 )
 from exporter.cost.records import CAPACITY_NAMESPACE, LedgerRow, Owner
+from tests.cost.rowpath import chargeback_csv, chargeback_rows
 
 GOLDEN = Path(__file__).parent / "golden"
 GIB_HOUR = 3600.0  # unit-seconds of one unit-hour

@@ -21,8 +21,8 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from exporter.cost.ledger import Ledger
 from exporter.cost.records import CAPACITY_NAMESPACE
+from exporter.ledger.store import Ledger
 from quotasim.server import SimServer
 
 FLUSH_SECONDS = 1.0

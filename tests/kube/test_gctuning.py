@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from exporter.kube.collecting import fewer_collections
+from exporter.kube.gctuning import fewer_collections
 
 
 @pytest.fixture(autouse=True)

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from exporter.cost.distribution import Usage
-from exporter.cost.promapi import Answer, Sample
 from exporter.cost.records import COST_RESOURCES, Owner
+from exporter.fleet.promapi import Answer, Sample
 
 STEP = 60  # seconds between subquery evaluations over a whole day
 INSTANTS = 1440  # evaluations per series and window: a day / STEP

@@ -38,9 +38,6 @@ from typing import Protocol
 
 from exporter.cost.days import elapsed_in_month, month_day_range, month_of
 from exporter.cost.integrator import Batch, CostRow
-from exporter.cost.ledgerfile import connect
-from exporter.cost.ledgerlock import LedgerLock
-from exporter.cost.ledgerseries import SeriesIndex
 from exporter.cost.records import (
     CAPACITY_NAMESPACE,
     Coverage,
@@ -49,6 +46,9 @@ from exporter.cost.records import (
     MonthTotals,
 )
 from exporter.errors import LedgerError
+from exporter.ledger.files import connect
+from exporter.ledger.locking import LedgerLock
+from exporter.ledger.series import SeriesIndex
 
 CostKey = tuple[str, str, str]  # (namespace, team, resource)
 
@@ -215,12 +215,6 @@ class Ledger:
             return 0.0
         observed = sum(c.observed_seconds for c in self.coverage_days(month))
         return min(1.0, observed / elapsed)
-
-    def months(self) -> list[str]:
-        """Every month (YYYY-MM) the daemon observed (every flush records its days)."""
-        query = "SELECT DISTINCT substr(day, 1, 7) FROM coverage ORDER BY 1"
-        with self._reading():
-            return [month for (month,) in self._db.execute(query)]
 
     def month_to_date(self, now: float) -> dict[CostKey, float]:
         """Cost per (namespace, team, resource) in the UTC month of ``now``: stored plus

@@ -10,12 +10,11 @@ from pathlib import Path
 import pytest
 
 from exporter.cost.integrator import Batch, Integrator
-from exporter.cost.ledger import Ledger
-from exporter.cost.ledgerfile import APPLICATION_ID
 from exporter.cost.records import CAPACITY_NAMESPACE, Coverage, LedgerRow, Owner
 from exporter.errors import LedgerError
-
-from .costhelpers import HOUR, Clock, Rig, namespace, node, pod
+from exporter.ledger.files import APPLICATION_ID
+from exporter.ledger.store import Ledger
+from tests.cost.costhelpers import HOUR, Clock, Rig, namespace, node, pod
 
 APRIL = float(calendar.timegm((2026, 4, 1, 0, 0, 0)))
 DEV = Owner("dev", "agents")
@@ -46,7 +45,6 @@ def test_flushed_rows_read_back_equal_after_reopening(tmp_path: Path) -> None:
         )
         assert ledger.last_flush_timestamp == APRIL + HOUR
         assert ledger.coverage_days("2026-04") == [Coverage("2026-04-01", 3600.0)]
-        assert ledger.months() == ["2026-04"]
     capacity = [row for row in expected if row.owner.namespace == CAPACITY_NAMESPACE]
     assert {row.resource for row in capacity} == {"cpu", "memory"}
 

@@ -44,7 +44,9 @@ import aiohttp
 
 from exporter.cost.chargeback import ChargebackRow, Policy, build_rows
 from exporter.cost.csvout import parse_group_by, parse_month, period_of
-from exporter.cost.fleetqueries import (
+from exporter.cost.progress import NoProgress, Progress
+from exporter.fleet.promapi import Answer, PrometheusAPI, PrometheusError
+from exporter.fleet.queries import (
     MEASURES,
     PROBES,
     QUERIES,
@@ -54,8 +56,6 @@ from exporter.cost.fleetqueries import (
     narrow,
     windows,
 )
-from exporter.cost.progress import NoProgress, Progress
-from exporter.cost.promapi import Answer, PrometheusAPI, PrometheusError
 
 
 @dataclass(frozen=True, slots=True)

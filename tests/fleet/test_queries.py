@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from exporter.cost.fleetqueries import (
+from exporter.cost.records import Owner
+from exporter.fleet.promapi import Answer, Sample
+from exporter.fleet.queries import (
     QUERIES,
     Collector,
     Window,
@@ -20,8 +22,6 @@ from exporter.cost.fleetqueries import (
     step_for,
     windows,
 )
-from exporter.cost.promapi import Answer, Sample
-from exporter.cost.records import Owner
 
 JAN = (datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC))
 T0 = int(JAN[0].timestamp())

@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from exporter.cost.ledger import Ledger
 from exporter.cost.pricing import parse_pricing
 from exporter.errors import LedgerError
+from exporter.ledger.store import Ledger
 from exporter.model.costview import ClusterCost, CostLine
-
-from .costhelpers import HOUR, SIMPLE, Clock, Rig, gpu_node, namespace, node, pod, pvc
+from tests.cost.costhelpers import HOUR, SIMPLE, Clock, Rig, gpu_node, namespace, node, pod, pvc
 
 APRIL_30_NOON = float(calendar.timegm((2026, 4, 30, 12, 0, 0)))
 GI = 2**30

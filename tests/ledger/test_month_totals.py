@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from exporter.cost.chargeback import Policy, ledger_totals, month_totals
-from exporter.cost.csvout import chargeback_csv
+from exporter.cost.chargeback import Policy, month_totals
 from exporter.cost.pricing import parse_pricing
-from exporter.cost.reports import ledger_csv
+from exporter.ledger.reports import ledger_csv
 from tests.cost.costhelpers import HOUR, namespace, node, pod
-from tests.cost.test_ledger import APRIL, running
+from tests.cost.rowpath import chargeback_csv, ledger_totals
+from tests.ledger.test_store import APRIL, running
 
 PRICING = parse_pricing("cpu_core_hour: 3.0\nmemory_gib_hour: 0.5\nidle: separate\n")
 

@@ -9,13 +9,13 @@ import time
 from pathlib import Path
 
 from exporter.cost.csvout import ChargebackParamError, parse_group_by, parse_month, render_csv
-from exporter.cost.fleet import fleet_chargeback
-from exporter.cost.ledger import Ledger
 from exporter.cost.pricing import load_pricing
 from exporter.cost.progress import TerminalProgress
-from exporter.cost.promapi import PrometheusError
-from exporter.cost.reports import ledger_csv, policy_of
 from exporter.errors import LedgerError, LedgerInUse, LedgerReadOnly
+from exporter.fleet.chargeback import fleet_chargeback
+from exporter.fleet.promapi import PrometheusError
+from exporter.ledger.reports import ledger_csv, policy_of
+from exporter.ledger.store import Ledger
 from exporter.settings import Settings
 from exporter.yamlfile import one_line
 

@@ -19,8 +19,8 @@ from aiohttp import web
 
 from exporter.cost.chargeback import Policy
 from exporter.cost.csvout import render_csv
-from exporter.cost.fleet import fleet_chargeback
-from exporter.cost.promapi import NotPrometheus, PrometheusUnreachable, PromQLError
+from exporter.fleet.chargeback import fleet_chargeback
+from exporter.fleet.promapi import NotPrometheus, PrometheusUnreachable, PromQLError
 
 FEB = datetime(2026, 2, 10, tzinfo=UTC)  # "now": January is complete
 JAN_1 = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp())

@@ -7,8 +7,8 @@ import time
 
 from exporter.cost.chargeback import Policy, build_rows, month_totals
 from exporter.cost.csvout import parse_group_by, parse_month, period_of, render_csv
-from exporter.cost.ledger import Ledger
 from exporter.cost.pricing import Pricing
+from exporter.ledger.store import Ledger
 
 
 def policy_of(pricing: Pricing) -> Policy:

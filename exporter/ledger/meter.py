@@ -22,10 +22,10 @@ from typing import Any
 from exporter.cost.budgets import team_budgets, team_costs
 from exporter.cost.feed import CostFeed, NotifyingUsageTable, State
 from exporter.cost.integrator import Integrator
-from exporter.cost.ledger import Ledger
 from exporter.cost.pricing import Pricing
 from exporter.cost.records import CAPACITY_NAMESPACE, COST_RESOURCES, METRIC_SCALE
 from exporter.cost.repricing import Repricer
+from exporter.ledger.store import Ledger
 from exporter.model.costview import ClusterCost, CostLine, CostView
 from exporter.model.usage import UsageTable
 

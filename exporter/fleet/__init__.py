@@ -1,0 +1,1 @@
+"""Fleet chargeback: the Prometheus-API client and the queries over many clusters."""

@@ -1,0 +1,1 @@
+"""The SQLite cost ledger: durable amounts, month totals and the chargeback CSV."""
