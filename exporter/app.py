@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 import errno
 import signal
-import time
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import structlog
@@ -17,7 +17,6 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from exporter import __version__
-from exporter.cost.csvout import ChargebackParamError, parse_group_by, parse_month
 from exporter.cost.feed import NotifyingUsageTable
 from exporter.cost.pricing import Pricing, load_pricing
 from exporter.errors import ConfigError
@@ -27,7 +26,6 @@ from exporter.kube.informer import InformerOptions, run_informers, supervise
 from exporter.kube.metricspoll import UsagePoller
 from exporter.kube.resources import RESOURCES
 from exporter.ledger.meter import CostMeter
-from exporter.ledger.reports import ledger_csv
 from exporter.logconfig import configure_logging, parse_error_logger
 from exporter.metrics.collector import register_collectors
 from exporter.metrics.exposition import TextExposition
@@ -36,7 +34,9 @@ from exporter.model.state import ClusterState
 from exporter.model.summary import summary, with_costs
 from exporter.model.usage import UsageTable
 from exporter.settings import Settings
-from exporter.web import build_app, json_error
+from exporter.web import build_app
+
+ACCOUNTING_SECONDS = 1.0  # how often the cost view that scrapes read is rebuilt
 
 
 @dataclass
@@ -62,22 +62,24 @@ def build_daemon(settings: Settings) -> Daemon:
     usage = NotifyingUsageTable(health=health)
     meter = CostMeter(state=state, usage=usage, pricing=pricing, ledger_path=settings.ledger_path)
     registry = CollectorRegistry(auto_describe=False)
+
+    def cost():
+        return meter.latest
+
     register_collectors(
-        registry, state=state, health=health, version=__version__, usage=usage, cost=meter.view
+        registry, state=state, health=health, version=__version__, usage=usage, cost=cost
     )
-    text = TextExposition(
-        state=state, health=health, version=__version__, usage=usage, cost=meter.view
-    )
+    text = TextExposition(state=state, health=health, version=__version__, usage=usage, cost=cost)
     token = settings.api_token.get_secret_value() if settings.api_token else None
     app = build_app(
         registry=registry,
         text=text.render,
         health=health,
         summary=lambda: with_costs(
-            summary(state.snapshot(), usage=usage, rejections=state.rejections), meter.view()
+            summary(state.snapshot(), usage=usage, rejections=state.rejections), meter.latest
         ),
+        chargeback=partial(meter.chargeback_csv, cluster=settings.cluster_name),
         api_token=token,
-        extra_routes=[web.get("/chargeback.csv", _chargeback_route(settings, meter, pricing))],
     )
     return Daemon(settings, health, state, usage, meter, registry, app)
 
@@ -112,33 +114,6 @@ async def _listen(runner: web.AppRunner, settings: Settings) -> None:
         ) from e
 
 
-def _chargeback_route(settings: Settings, meter: CostMeter, pricing: Pricing):
-    async def chargeback(request: web.Request) -> web.Response:
-        try:
-            month = request.query.get("month") or current_month()
-            parse_month(month)
-            parse_group_by(request.query.get("group_by"))
-            meter.flush()  # the CSV includes everything accrued up to this request
-            body = ledger_csv(
-                meter.ledger,
-                month=month,
-                group_by=request.query.get("group_by"),
-                cluster=settings.cluster_name,
-                pricing=pricing,
-            )
-        except ChargebackParamError as e:
-            return json_error(400, str(e))
-        name = f"chargeback-{month}.csv"
-        return web.Response(
-            body=body,
-            content_type="text/csv",
-            charset="utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
-
-    return chargeback
-
-
 async def serve(
     daemon: Daemon,
     api: ApiConfig,
@@ -163,19 +138,27 @@ async def serve(
             KubeClient(api, health=daemon.health, limits=client_limits(settings))
         )
 
+        meter = daemon.meter
+
         def flusher() -> Awaitable[None]:
-            return daemon.meter.run_flusher(settings.ledger_flush_seconds)
+            return meter.run_flusher(settings.ledger_flush_seconds)
+
+        def accounting() -> Awaitable[None]:
+            return meter.run_accounting(ACCOUNTING_SECONDS)
 
         poller = UsagePoller(
             kube, table=daemon.usage, health=daemon.health, interval=settings.metrics_poll_seconds
         )
         tasks = [
             asyncio.create_task(
-                run_informers(kube, sink=daemon.meter.feed, health=daemon.health, options=options),
+                run_informers(kube, sink=daemon.state, health=daemon.health, options=options),
                 name="informers",
             ),
             asyncio.create_task(supervise("usage", poller.run, health=daemon.health), name="usage"),
             asyncio.create_task(supervise("ledger", flusher, health=daemon.health), name="ledger"),
+            asyncio.create_task(
+                supervise("accounting", accounting, health=daemon.health), name="accounting"
+            ),
         ]
         log.info("daemon.started", port=bound_port(runner), api=api.server)
         if on_started is not None:
@@ -185,7 +168,7 @@ async def serve(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        daemon.meter.close()  # the last flush: a graceful stop loses nothing
+        await meter.aclose()  # the last flush: a graceful stop loses nothing
         log.info("daemon.stopped", ledger=str(settings.ledger_path))
 
 
@@ -215,8 +198,3 @@ async def run(settings: Settings) -> int:
 
 
 EXAMPLE_PRICING = Path(__file__).parent / "cost" / "example-pricing.yaml"
-
-
-def current_month() -> str:
-    """The current UTC month as YYYY-MM."""
-    return time.strftime("%Y-%m", time.gmtime())

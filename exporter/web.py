@@ -1,7 +1,8 @@
-"""The HTTP server: /metrics, health, and the JSON API (aiohttp).
+"""The HTTP server: /metrics, health, the JSON API and the chargeback CSV (aiohttp).
 
 Handlers only read: the registry renders a snapshot, the summary comes from a
-callable the app wires in. Bad parameters get a 400 with a JSON error; a failure
+callable the app wires in, and the CSV is built off the event loop by the coroutine
+the app wires in. Bad parameters get a 400 with a JSON error; a failure
 nobody expected inside a route is a JSON 500, logged once as ``http.failed``
 with the route and the error (the next request starts afresh).
 """
@@ -9,6 +10,7 @@ with the route and the error (the next request starts afresh).
 from __future__ import annotations
 
 import hmac
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -18,12 +20,16 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
+from exporter.cost.csvout import ChargebackParamError, parse_group_by, parse_month
+from exporter.cost.days import month_of
 from exporter.errors import LedgerError
 from exporter.failures import contain
 from exporter.metrics.exposition import CONTENT_TYPE
 from exporter.model.health import InformerHealth
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# chargeback(month=..., group_by=...) -> the CSV's bytes
+Chargeback = Callable[..., Awaitable[bytes]]
 PROTECTED_PREFIXES = ("/api/", "/chargeback.csv")
 
 
@@ -79,8 +85,8 @@ def build_app(
     text: Callable[[], bytes],
     health: InformerHealth,
     summary: Callable[[], dict[str, Any]],
+    chargeback: Chargeback,
     api_token: str | None = None,
-    extra_routes: list[web.RouteDef] | None = None,
     log: Any = None,
 ) -> web.Application:
     """The aiohttp application with every route of the daemon."""
@@ -105,6 +111,22 @@ def build_app(
     async def api_summary(request: web.Request) -> web.Response:
         return json_response(summary())
 
+    async def chargeback_csv(request: web.Request) -> web.Response:
+        month = request.query.get("month") or month_of(time.time())
+        group_by = request.query.get("group_by")
+        try:
+            parse_month(month)
+            parse_group_by(group_by)
+        except ChargebackParamError as e:
+            return json_error(400, str(e))
+        body = await chargeback(month=month, group_by=group_by)
+        return web.Response(
+            body=body,
+            content_type="text/csv",
+            charset="utf-8",
+            headers={"Content-Disposition": f'attachment; filename="chargeback-{month}.csv"'},
+        )
+
     app = web.Application(middlewares=[_errors_middleware(log), _auth_middleware(api_token)])
     app.add_routes(
         [
@@ -112,7 +134,7 @@ def build_app(
             web.get("/healthz", healthz),
             web.get("/readyz", readyz),
             web.get("/api/v1/summary", api_summary),
-            *(extra_routes or []),
+            web.get("/chargeback.csv", chargeback_csv),
         ]
     )
     return app

@@ -35,9 +35,13 @@ def ledger_down() -> dict:
     raise LedgerError("cannot write ledger /l.sqlite: database or disk is full")
 
 
+async def csv_on_a_full_disk(**_: object) -> bytes:
+    return ledger_down()  # type: ignore[return-value]
+
+
 async def serve_app(summary, log: RecordingLog) -> TestClient:
     app = build_app(registry=CollectorRegistry(), text=lambda: b"", health=InformerHealth(),
-                    summary=summary, log=log)  # fmt: skip
+                    summary=summary, chargeback=csv_on_a_full_disk, log=log)  # fmt: skip
     client = TestClient(TestServer(app))
     await client.start_server()
     return client
@@ -76,6 +80,19 @@ async def test_the_ledger_failing_is_a_json_503() -> None:
     assert [e["error"] for e in log.events("http.ledger_failed")] == [
         "cannot write ledger /l.sqlite: database or disk is full"
     ]
+
+
+async def test_the_csv_route_with_the_ledger_failing_is_a_json_503() -> None:
+    client = await serve_app(dict, RecordingLog())
+    try:
+        response = await client.get("/chargeback.csv?month=2026-04")
+        body = await response.json()
+        bad = await client.get("/chargeback.csv?month=April")
+    finally:
+        await client.close()
+    assert (response.status, body["status"]) == (503, 503)
+    assert body["error"].endswith("database or disk is full")
+    assert bad.status == 400
 
 
 async def test_malformed_requests_are_one_rate_limited_json_line() -> None:

@@ -1,20 +1,19 @@
 """Turning record changes into charge changes: who to re-price when something moves.
 
-The Repricer holds the priced records (only those with a charge: bound, running pods;
-claims holding storage; nodes) and three indexes, so that each kind of change re-prices
-exactly what it affects:
+The Repricer reads records from the state (it keeps no copies of them), remembers what
+each charged pod was priced at, and keeps two indexes, so that each kind of change
+re-prices exactly what it affects:
 
 - a pod or claim changed: that object (O(1));
 - a node's labels changed (its price): the pods bound to it;
 - a namespace changed (its team): the pods and claims in it;
 - a usage sample arrived: the pods whose usage differs from the one they were priced at.
 
-It knows nothing of informers or sinks; ``exporter.cost.feed`` calls it.
+It knows nothing of informers; ``exporter.cost.feed`` calls it with the state's changes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Protocol
 
 from exporter.cost.allocation import (
@@ -36,16 +35,25 @@ Key = tuple[str, str]  # (namespace, name)
 
 
 class _Priced:
-    """A charged pod: its record, the usage and the cpu/memory amounts it was priced at."""
+    """What a charged pod was priced at: its node, usage, and cpu/memory amounts."""
 
-    __slots__ = ("amounts", "record", "usage")
+    __slots__ = ("amounts", "node", "usage")
 
-    def __init__(self, record: PodRecord, usage: Usage | None, amounts: tuple[int, int]):
-        self.record, self.usage, self.amounts = record, usage, amounts
+    def __init__(self, node: str, usage: Usage | None, amounts: tuple[int, int]):
+        self.node, self.usage, self.amounts = node, usage, amounts
 
 
-class Teams(Protocol):
-    """Team resolution, as ClusterState offers it."""
+class Records(Protocol):
+    """What the Repricer reads from ClusterState: records by key, and teams."""
+
+    def pod(self, namespace: str, name: str) -> PodRecord | None:
+        """One pod's record, or None."""
+
+    def pvc(self, namespace: str, name: str) -> PvcRecord | None:
+        """One claim's record, or None."""
+
+    def node(self, name: str) -> NodeRecord | None:
+        """One node's record, or None."""
 
     def team_of(self, namespace: str) -> str:
         """The team owning a namespace."""
@@ -58,12 +66,12 @@ class Repricer:
     """Keeps the integrator's charges equal to what the records and prices say now."""
 
     def __init__(
-        self, *, integrator: Integrator, pricing: Pricing, usage: UsageTable, teams: Teams
+        self, *, integrator: Integrator, pricing: Pricing, usage: UsageTable, records: Records
     ) -> None:
-        self.integrator, self.pricing, self.usage, self.teams = integrator, pricing, usage, teams
+        self.integrator, self.pricing, self.usage, self.records = (
+            integrator, pricing, usage, records
+        )  # fmt: skip
         self._pods: dict[Key, _Priced] = {}  # charged pods
-        self._pvcs: dict[Key, PvcRecord] = {}  # claims holding storage
-        self._nodes: dict[str, NodeRecord] = {}
         self._by_namespace: dict[str, set[tuple[str, str, str]]] = {}  # (kind, ns, name)
         self._by_node: dict[str, set[Key]] = {}
         self._owners: dict[tuple[str, str, str, str], Owner] = {}
@@ -82,20 +90,20 @@ class Repricer:
         charge = NO_CHARGE if record is None else self._pod_charge(record, usage)
         self.integrator.set(("pod", *key), charge, now)
         if charge and record is not None:
-            self._pods[key] = _Priced(record, usage, compute_amounts(record, usage))
-            if old is None or old.record.node != record.node:
+            self._pods[key] = _Priced(record.node, usage, compute_amounts(record, usage))
+            if old is None or old.node != record.node:
                 if old is not None:
-                    self._unindex("pod", key, node=old.record.node)
+                    self._unindex("pod", key, node=old.node)
                 self._index("pod", key, node=record.node)
         elif old is not None:
             del self._pods[key]
-            self._unindex("pod", key, node=old.record.node)
+            self._unindex("pod", key, node=old.node)
 
     def _pod_charge(self, record: PodRecord, usage: Usage | None) -> Charge:
-        node = self._nodes.get(record.node)
+        node = self.records.node(record.node) if record.node else None
         return pod_charge(
             record,
-            owner=self._owner(record, self.teams.team_of_pod(record)),
+            owner=self._owner(record, self.records.team_of_pod(record)),
             prices=self.pricing.node_prices(node.labels if node else None),
             usage=usage,
         )
@@ -112,86 +120,54 @@ class Repricer:
 
     def pvc(self, key: Key, record: PvcRecord | None, now: float) -> None:
         """The claim under ``key`` is now ``record`` (None: gone)."""
-        if self._pvcs.pop(key, None) is not None:
-            self._unindex("pvc", key)
         charge = ()
         if record is not None:
-            owner = Owner(record.namespace, self.teams.team_of(record.namespace))
+            owner = Owner(record.namespace, self.records.team_of(record.namespace))
             price = self.pricing.storage_price(record.storage_class)
             charge = pvc_charge(record, owner=owner, price=price)
         self.integrator.set(("pvc", *key), charge, now)
-        if charge and record is not None:
-            self._pvcs[key] = record
+        if charge:
             self._index("pvc", key)
+        else:
+            self._unindex("pvc", key)
 
-    def node(self, name: str, record: NodeRecord | None, now: float) -> None:
-        """The node ``name`` is now ``record`` (None: gone); its pods follow its price."""
-        old = self._nodes.pop(name, None)
-        if record is None:
+    def node(self, name: str, old: NodeRecord | None, new: NodeRecord | None, now: float) -> None:
+        """The node ``name`` changed from ``old`` to ``new`` (None: absent); its pods
+        follow its price."""
+        if new is None:
             self.integrator.remove(("node", name), now)
         else:
-            self._nodes[name] = record
-            prices = self.pricing.node_prices(record.labels)
-            self.integrator.set(("node", name), node_charge(record, prices=prices), now)
-        if self._prices_of(old) != self._prices_of(record):
+            prices = self.pricing.node_prices(new.labels)
+            self.integrator.set(("node", name), node_charge(new, prices=prices), now)
+        if self._prices_of(old) != self._prices_of(new):
             for key in list(self._by_node.get(name, ())):
-                self.pod(key, self._pods[key].record, now)
+                self.pod(key, self.records.pod(*key), now)
 
     def namespace(self, namespace: str, now: float) -> None:
         """The namespace's team may have changed: re-own its pods and claims."""
         for kind, ns, name in list(self._by_namespace.get(namespace, ())):
             if kind == "pod":
-                self.pod((ns, name), self._pods[(ns, name)].record, now)
+                self.pod((ns, name), self.records.pod(ns, name), now)
             else:
-                self.pvc((ns, name), self._pvcs[(ns, name)], now)
+                self.pvc((ns, name), self.records.pvc(ns, name), now)
 
     def usage_changed(self, now: float) -> int:
         """A new usage sample (or none): re-price the pods whose charged amounts moved
         (usage above the request changed); how many."""
-        pod_usage = self.usage.pod_usage
+        pod_usage, record_of = self.usage.pod_usage, self.records.pod
         moved = []
         for key, priced in self._pods.items():
             usage = pod_usage(*key)
             if usage == priced.usage:
                 continue
-            if compute_amounts(priced.record, usage) == priced.amounts:
+            record = record_of(*key)
+            if record is not None and compute_amounts(record, usage) == priced.amounts:
                 priced.usage = usage  # moved below the request: the charge is the same
             else:
-                moved.append((key, priced.record, usage))
+                moved.append((key, record, usage))
         for key, record, usage in moved:
             self._price_pod(key, record, usage, now)
         return len(moved)
-
-    # -- a whole kind (after a relist) -------------------------------------------------
-
-    def replace_pods(self, records: Iterable[PodRecord], now: float) -> None:
-        """The complete set of pods: re-price each, drop the charged ones not in it."""
-        current = {(p.namespace, p.name): p for p in records}
-        for key in [k for k in self._pods if k not in current]:
-            self.pod(key, None, now)
-        for key, record in current.items():
-            self.pod(key, record, now)
-
-    def replace_pvcs(self, records: Iterable[PvcRecord], now: float) -> None:
-        """The complete set of claims."""
-        current = {(c.namespace, c.name): c for c in records}
-        for key in [k for k in self._pvcs if k not in current]:
-            self.pvc(key, None, now)
-        for key, record in current.items():
-            self.pvc(key, record, now)
-
-    def replace_nodes(self, records: Iterable[NodeRecord], now: float) -> None:
-        """The complete set of nodes."""
-        current = {n.name: n for n in records}
-        for name in [n for n in self._nodes if n not in current]:
-            self.node(name, None, now)
-        for name, record in current.items():
-            self.node(name, record, now)
-
-    def all_namespaces(self, now: float) -> None:
-        """Every namespace's team may have changed."""
-        for namespace in list(self._by_namespace):
-            self.namespace(namespace, now)
 
     # -- indexes -----------------------------------------------------------------------
 

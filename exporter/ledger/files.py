@@ -66,7 +66,8 @@ _CORRUPTION_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
 
 def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     """An open connection to the ledger at ``path``, created when absent (unless
-    ``readonly``); LedgerError when the file is not a quotameter ledger."""
+    ``readonly``); LedgerError when the file is not a quotameter ledger. It may be used
+    from another thread than this one, by one thread at a time."""
     state = _inspect(path)
     if state == "new":
         if readonly:
@@ -142,7 +143,7 @@ def _sidecar(path: Path, suffix: str) -> Path:
 def _create(path: Path) -> sqlite3.Connection:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(path, isolation_level=None)
+        connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         connection.executescript(
             f"BEGIN IMMEDIATE;\n{SCHEMA}\nPRAGMA application_id = {APPLICATION_ID};\n"
             f"PRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"
@@ -161,8 +162,8 @@ def _open(path: Path, *, readonly: bool) -> sqlite3.Connection:
                 # WAL readers need a -shm file they cannot create there; and nothing can
                 # change the file on such a filesystem, so reading it as immutable is true.
                 uri += "&immutable=1"
-            return sqlite3.connect(uri, uri=True, isolation_level=None)
-        return sqlite3.connect(path, isolation_level=None)
+            return sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        return sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     except sqlite3.Error as e:
         raise LedgerError(f"cannot open ledger {path}: {e}") from e
 

@@ -1,14 +1,17 @@
 """CostMeter: the cost side of the daemon in one object, for app.py to wire.
 
     meter = CostMeter(state=state, usage=usage, pricing=load_pricing(path),
-                      ledger_path=settings.ledger_path)
-    run_informers(..., sink=meter.feed)               # instead of sink=state
+                      ledger_path=settings.ledger_path)      # subscribes to the state
+    supervise("accounting", lambda: meter.run_accounting(1.0))  # builds meter.latest
     supervise("ledger", lambda: meter.run_flusher(settings.ledger_flush_seconds))
-    collectors read meter.view()                       # a CostView, no I/O
-    on shutdown (SIGTERM): meter.close()               # flushes, then closes the file
+    collectors read meter.latest                                # a CostView, no work
+    on shutdown (SIGTERM): await meter.aclose()                 # flushes, then closes
 
-Give the poller a ``NotifyingUsageTable`` and cost follows each usage sample by
-itself; with a plain UsageTable, call ``meter.feed.on_usage_sample()`` after polls.
+Scrapes only read: the cost view is built on the accounting tick, and every SQLite
+call of a running daemon (flushes, the month's stored totals, the chargeback CSV) runs
+in the ledger's own thread, one at a time, so the event loop never waits on the disk.
+Outside a running loop (tests, the CLI) ``flush``, ``view`` and ``close`` do the same
+work in the calling thread.
 """
 
 from __future__ import annotations
@@ -16,29 +19,34 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from exporter.cost.budgets import team_budgets, team_costs
-from exporter.cost.feed import CostFeed, NotifyingUsageTable, State
-from exporter.cost.integrator import Integrator
+from exporter.cost.days import month_of
+from exporter.cost.feed import CostFeed, NotifyingUsageTable
+from exporter.cost.integrator import Batch, Integrator
 from exporter.cost.pricing import Pricing
 from exporter.cost.records import CAPACITY_NAMESPACE, COST_RESOURCES, METRIC_SCALE
 from exporter.cost.repricing import Repricer
-from exporter.ledger.store import Ledger
+from exporter.ledger.reports import ledger_csv
+from exporter.ledger.store import CostKey, Ledger, month_costs
 from exporter.model.costview import ClusterCost, CostLine, CostView
+from exporter.model.state import ClusterState
 from exporter.model.usage import UsageTable
 
 LineKey = tuple[str, str, str]  # (namespace, team, resource)
+T = TypeVar("T")
 
 
 class CostMeter:
-    """Pricing, exact integration, the ledger and budgets, behind one sink and one view."""
+    """Pricing, exact integration, the ledger and budgets, behind one listener and one view."""
 
     def __init__(
         self,
         *,
-        state: State,
+        state: ClusterState,
         usage: UsageTable,
         pricing: Pricing,
         ledger_path: Path | str,
@@ -47,16 +55,86 @@ class CostMeter:
         self.state, self.pricing, self.clock = state, pricing, clock
         self.integrator = Integrator()
         self.repricer = Repricer(
-            integrator=self.integrator, pricing=pricing, usage=usage, teams=state
+            integrator=self.integrator, pricing=pricing, usage=usage, records=state
         )
-        self.feed = CostFeed(state, repricer=self.repricer, integrator=self.integrator, clock=clock)
-        self.ledger = Ledger.open(ledger_path, source=self.integrator)
+        self.feed = CostFeed(
+            repricer=self.repricer, integrator=self.integrator, clock=clock,
+            on_started=self._started,
+        )  # fmt: skip
+        state.subscribe(self.feed)
         if isinstance(usage, NotifyingUsageTable):
             usage.subscribe(self.feed.on_usage_sample)
+        self.ledger = Ledger.open(ledger_path, source=self.integrator)
+        self.latest = CostView(
+            currency=pricing.currency, lines=(), cluster=(), teams=(),
+            ledger_last_flush_timestamp=self.ledger.last_flush_timestamp,
+        )  # fmt: skip
+        self._month = _MonthToDate()
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger")
+        self._flushing = asyncio.Lock()  # one batch between pending() and its settling
+
+    # -- in the calling thread (tests, the CLI, no loop running) ------------------------
 
     def flush(self, now: float | None = None) -> int:
         """Write what accrued since the last flush to the ledger; the rows written."""
-        return self.ledger.flush(self.clock() if now is None else now)
+        batch = self.integrator.pending(self.clock() if now is None else now)
+        self._settle(batch, self.ledger.write(batch))
+        return len(batch.cost)
+
+    def close(self, now: float | None = None) -> None:
+        """Flush, then close the ledger: the last step of a graceful stop."""
+        try:
+            self.flush(now)
+        finally:
+            self.ledger.close()
+            self._worker.shutdown()
+
+    def view(self, now: float | None = None) -> CostView:
+        """The cost snapshot for the metrics collectors (see exporter.model.costview);
+        reads the month's stored totals from SQLite when they are not loaded yet."""
+        now = self.clock() if now is None else now
+        self._load_month(now)
+        return self._build_view(now)
+
+    def month_to_date(self, now: float) -> dict[CostKey, float]:
+        """Cost per (namespace, team, resource) in the month of ``now``: stored plus not
+        yet flushed (reads the stored part from SQLite when it is not loaded yet)."""
+        self._load_month(now)
+        return self._month_to_date(now)
+
+    def _load_month(self, now: float) -> None:
+        if self._month.month != month_of(now):
+            self._month.load(month_of(now), *self.ledger.month_cost(month_of(now)))
+
+    # -- on the event loop ---------------------------------------------------------------
+
+    async def tick(self, now: float | None = None) -> CostView:
+        """Build the view scrapes read (``latest``); SQLite only in the ledger's thread."""
+        now = self.clock() if now is None else now
+        month = month_of(now)
+        if self._month.month != month:
+            self._month.load(month, *await self._in_worker(self.ledger.month_cost, month))
+        self.latest = self._build_view(now)
+        return self.latest
+
+    async def flush_off_loop(self, now: float | None = None) -> int:
+        """``flush`` with the write in the ledger's thread. A cancelled caller does not
+        cancel the flush: what was written is always settled, never written twice."""
+        return await asyncio.shield(asyncio.ensure_future(self._flush_serially(now)))
+
+    async def _flush_serially(self, now: float | None) -> int:
+        async with self._flushing:
+            batch = self.integrator.pending(self.clock() if now is None else now)
+            self._settle(batch, await self._in_worker(self.ledger.write, batch))
+            return len(batch.cost)
+
+    async def run_accounting(
+        self, interval: float, *, sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
+    ) -> None:
+        """Tick every ``interval`` seconds, forever (under a supervisor)."""
+        while True:
+            await self.tick()
+            await sleep(interval)
 
     async def run_flusher(
         self, interval: float, *, sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
@@ -67,24 +145,51 @@ class CostMeter:
             raise ValueError(f"interval must be positive, got {interval!r}")
         while True:
             await sleep(interval)
-            self.flush()
+            await self.flush_off_loop()
 
-    def close(self, now: float | None = None) -> None:
-        """Flush, then close the ledger: the last step of a graceful stop."""
+    async def chargeback_csv(self, *, month: str, group_by: str | None, cluster: str) -> bytes:
+        """A month's chargeback CSV, including everything accrued up to now."""
+        await self.flush_off_loop()
+        return await self._in_worker(
+            lambda: ledger_csv(
+                self.ledger, month=month, group_by=group_by, cluster=cluster, pricing=self.pricing
+            )
+        )
+
+    async def aclose(self) -> None:
+        """``close`` for a running daemon: the last flush, then the file, in order."""
         try:
-            self.flush(now)
+            await self.flush_off_loop()
         finally:
-            self.ledger.close()
+            await self._in_worker(self.ledger.close)
+            self._worker.shutdown()
 
-    def view(self, now: float | None = None) -> CostView:
-        """The cost snapshot for the metrics collectors (see exporter.model.costview).
+    async def _in_worker(self, call: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._worker, call, *args)
 
-        Call it on the event loop's thread, like every other method here: it closes the
-        open intervals and reads the ledger's connection."""
-        now = self.clock() if now is None else now
+    # -- the view ------------------------------------------------------------------------
+
+    def _month_to_date(self, now: float) -> dict[CostKey, float]:
+        totals = dict(self._month.stored)
+        for key, cost in self.integrator.pending_month_cost(now, self._month.month).items():
+            totals[key] = totals.get(key, 0.0) + cost
+        return totals
+
+    def _started(self) -> None:
+        # The moment /readyz turns ready: scrapes see complete cost at once, not a tick
+        # later (the month's stored totals are loaded by the first tick, at start).
+        now = self.clock()
+        if self._month.month == month_of(now):
+            self.latest = self._build_view(now)
+
+    def _settle(self, batch: Batch, write: int) -> None:
+        self.integrator.committed(batch)
+        self._month.add(batch, write)
+
+    def _build_view(self, now: float) -> CostView:
         self.integrator.close_all(now)
         lines, capacity, team_hourly = self._sum_accounts()
-        month_to_date = self.ledger.month_to_date(now)
+        month_to_date = self._month_to_date(now)
         budgets = team_budgets(
             configured=self.pricing.budgets(),
             namespaces=self.state.namespaces(),
@@ -120,6 +225,24 @@ class CostMeter:
             line[2] += account.cost_total
             team_hourly[owner.team] = team_hourly.get(owner.team, 0.0) + account.cost_per_hour
         return lines, capacity, team_hourly
+
+
+class _MonthToDate:
+    """The stored cost of the current month, kept current by each flush without asking
+    SQLite again. ``writes`` numbers the ledger's writes, so a flush that landed before
+    the month was read is not added twice."""
+
+    def __init__(self) -> None:
+        self.month = ""
+        self.stored: dict[CostKey, float] = {}
+        self._read_after = 0  # the ledger's write count when the month was read
+
+    def load(self, month: str, stored: dict[CostKey, float], writes: int) -> None:
+        self.month, self.stored, self._read_after = month, stored, writes
+
+    def add(self, batch: Batch, write: int) -> None:
+        if self.month and write > self._read_after:
+            month_costs(self.stored, batch.cost, self.month)
 
 
 def _cost_lines(

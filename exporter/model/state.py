@@ -1,21 +1,22 @@
 """The cluster as the informers last reported it: compact records plus live aggregates.
 
-``ClusterState`` is the informers' sink. It decodes each object once, at the edge of
-its methods, and keeps per-namespace aggregates current in O(1) per event. Every
-mutation is synchronous, so a collector running on the same event loop never sees a
-half-applied event; ``snapshot()`` hands it an immutable copy.
+``ClusterState`` is the informers' only sink. It decodes each object once, at the edge
+of its methods, keeps per-namespace aggregates current in O(1) per event, and returns
+what changed as ``Change`` records (kind, key, old record, new record); listeners
+subscribed with ``subscribe`` (the cost feed) get the same changes, already decoded.
+Every mutation is synchronous, so a collector running on the same event loop never
+sees a half-applied event; ``snapshot()`` hands it an immutable copy.
 
-Events go to the state's RejectionCounter, so one sink serves every informer. Whatever
-changes what is exported about a namespace bumps its ``version()``: snapshots and the
-text renderer skip the namespaces that did not change.
+Events go to the state's RejectionCounter. Whatever changes what is exported about a
+namespace bumps its ``version()``: snapshots and the text renderer skip the
+namespaces that did not change.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from functools import partial
-from operator import attrgetter
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple, Protocol
 
 from exporter.model.aggregates import Space
 from exporter.model.health import InformerHealth
@@ -42,14 +43,40 @@ Key = tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped kind
 EVENTS = "events"
 
 
-class _Kind(NamedTuple):
-    """How one watched kind is decoded, stored, removed and enumerated."""
+class Change(NamedTuple):
+    """One object as the state applied it: ``old`` and ``new`` are its records before
+    and after (None: absent). A record that could not be decoded counts as absent."""
+
+    kind: str
+    key: Key
+    old: Any
+    new: Any
+
+
+class Listener(Protocol):
+    """What subscribes to the state: the changes of each call, and each finished LIST."""
+
+    def changed(self, changes: Sequence[Change]) -> None:
+        """``changes`` were applied, in this order."""
+
+    def listed(self, kind: str) -> None:
+        """A LIST of ``kind`` is complete (its removals were in the last changes)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Store:
+    """Where the records of one watched kind live, and how they are decoded."""
 
     decode: Callable[[Mapping[str, Any]], Any]
+    get: Callable[[Key], Any]
     put: Callable[[Key, Any], None]
     remove: Callable[[Key], None]
     existing: Callable[[], list[Key]]
-    key: Callable[[Any], Key] = attrgetter("namespace", "name")
+    cluster_scoped: bool = False
+
+    def key_of(self, record: Any) -> Key:
+        """The (namespace, name) key of a decoded record."""
+        return ("", record.name) if self.cluster_scoped else (record.namespace, record.name)
 
 
 class ClusterState:
@@ -77,7 +104,12 @@ class ClusterState:
         self._snapshot: tuple[int, StateSnapshot] | None = None
         self._views = Views()
         self._totals = RejectionTotals(self.rejections)
-        self._kinds = self._kind_table()
+        self._listeners: list[Listener] = []
+        self._stores = self._store_table()
+
+    def subscribe(self, listener: Listener) -> None:
+        """Give ``listener`` every change from now on (see Listener)."""
+        self._listeners.append(listener)
 
     # -- the sink protocol ---------------------------------------------------------
 
@@ -85,52 +117,63 @@ class ClusterState:
         """A LIST of ``kind`` starts; what it does not list is removed at end_relist."""
         if kind == EVENTS:
             self.rejections.begin_relist()
-        elif kind in self._kinds:
+        elif kind in self._stores:
             self._listed[kind] = set()
 
-    def add_listed(self, kind: str, objects: list[dict]) -> None:
+    def add_listed(self, kind: str, objects: list[dict]) -> list[Change]:
         """One page of a LIST: add or replace each object."""
         if kind == EVENTS:
             self._count_events(objects, lambda: self.rejections.add_listed(objects))
-            return
-        handler = self._kinds.get(kind)
-        if handler is None:
-            return
+            return []
+        store = self._stores.get(kind)
+        if store is None:
+            return []
         seen = self._listed.setdefault(kind, set())
+        changes = []
         for obj in objects:
-            key = self._upsert(kind, handler, obj)
-            if key is not None:
-                seen.add(key)
+            change = self._upsert(kind, store, obj)
+            if change is not None:
+                seen.add(change.key)
+                changes.append(change)
         self._version += 1
+        return self._publish(changes)
 
-    def end_relist(self, kind: str) -> None:
+    def end_relist(self, kind: str) -> list[Change]:
         """The LIST is complete: drop objects of ``kind`` it did not return."""
         if kind == EVENTS:
             self.rejections.end_relist()  # forgets expired Events; totals never drop
-            return
-        handler, seen = self._kinds.get(kind), self._listed.pop(kind, None)
-        if handler is None or seen is None:
-            return  # no page was delivered: nothing says what is gone
-        for key in handler.existing():
-            if key not in seen:
-                handler.remove(key)
+            return []
+        store, seen = self._stores.get(kind), self._listed.pop(kind, None)
+        if store is None or seen is None:
+            return []  # no page was delivered: nothing says what is gone
+        changes = [self._delete(kind, store, key) for key in store.existing() if key not in seen]
         self._version += 1
+        self._publish(changes)
+        for listener in self._listeners:
+            listener.listed(kind)
+        return changes
 
-    def apply(self, kind: str, event_type: str, obj: dict) -> None:
+    def apply(self, kind: str, event_type: str, obj: dict) -> list[Change]:
         """One watch event: ADDED or MODIFIED replaces the object, DELETED removes it."""
         if kind == EVENTS:
             self._count_events((obj,), lambda: self.rejections.apply(event_type, obj))
-            return
-        handler = self._kinds.get(kind)
-        if handler is None or event_type not in ("ADDED", "MODIFIED", "DELETED"):
-            return
+            return []
+        store = self._stores.get(kind)
+        if store is None or event_type not in ("ADDED", "MODIFIED", "DELETED"):
+            return []
         if event_type == "DELETED":
             key = self._key(kind, obj)
-            if key is not None:
-                handler.remove(key)
+            change = None if key is None else self._delete(kind, store, key)
         else:
-            self._upsert(kind, handler, obj)
+            change = self._upsert(kind, store, obj)
         self._version += 1
+        return self._publish([change] if change is not None else [])
+
+    def _publish(self, changes: list[Change]) -> list[Change]:
+        if changes:
+            for listener in self._listeners:
+                listener.changed(changes)
+        return changes
 
     def _count_events(self, events: Iterable[Any], count: Callable[[], None]) -> None:
         touched, problems = self._totals.count(events, count)
@@ -211,9 +254,9 @@ class ClusterState:
             self._health.record_parse_error(kind, reason=str(e))
             return None
 
-    def _upsert(self, kind: str, handler: _Kind, obj: Mapping[str, Any]) -> Key | None:
+    def _upsert(self, kind: str, store: _Store, obj: Mapping[str, Any]) -> Change | None:
         try:
-            record = handler.decode(obj)  # every decoder checks the key first (object_key)
+            record = store.decode(obj)  # every decoder checks the key first (object_key)
         except DecodeError as e:
             try:
                 key = object_key(obj)
@@ -223,44 +266,61 @@ class ClusterState:
             self._health.record_parse_error(kind, namespace=key[0], name=key[1], reason=str(e))
             # Its last good version no longer describes the object: exporting it would
             # report values that exist nowhere, so the object counts as absent.
-            handler.remove(key)
-            return None
-        key = handler.key(record)
-        handler.put(key, record)
-        return key
+            return self._delete(kind, store, key)
+        key = store.key_of(record)
+        old = store.get(key)
+        store.put(key, record)
+        return Change(kind, key, old, record)
 
-    def _kind_table(self) -> dict[str, _Kind]:
-        rules = self._rules
+    def _delete(self, kind: str, store: _Store, key: Key) -> Change:
+        old = store.get(key)
+        if old is not None:
+            store.remove(key)
+        return Change(kind, key, old, None)
+
+    def _store_table(self) -> dict[str, _Store]:
         return {
-            "namespaces": _Kind(
-                lambda body: decode_namespace(
-                    body, label_keys=rules.label_keys, annotation_keys=rules.annotation_keys
-                ),
-                self._put_namespace, self._remove_namespace,
-                lambda: [("", name) for name in self._namespaces], _cluster_key,
+            "namespaces": _Store(
+                decode=self._decode_namespace, get=lambda key: self._namespaces.get(key[1]),
+                put=self._put_namespace, remove=self._remove_namespace,
+                existing=lambda: [("", name) for name in self._namespaces], cluster_scoped=True,
             ),
-            "pods": _Kind(
-                partial(decode_pod, team_labels=rules.label_keys),
-                self._putter(Space.put_pod), self._remover(Space.remove_pod),
-                lambda: self._keys_in("pods"),
+            "pods": _Store(
+                decode=self._decode_pod, get=lambda key: self.pod(*key),
+                put=self._putter(Space.put_pod), remove=self._remover(Space.remove_pod),
+                existing=lambda: self._keys_in("pods"),
             ),
-            "resourcequotas": _Kind(
-                decode_quota, self._putter(Space.put_quota), self._remover(Space.remove_quota),
-                lambda: self._keys_in("quotas"),
+            "resourcequotas": _Store(
+                decode=decode_quota, get=lambda key: self._get_in("quotas", key),
+                put=self._putter(Space.put_quota), remove=self._remover(Space.remove_quota),
+                existing=lambda: self._keys_in("quotas"),
             ),
-            "limitranges": _Kind(
-                decode_limitrange, self._putter(Space.put_limitrange),
-                self._remover(Space.remove_limitrange), lambda: self._keys_in("limitranges"),
+            "limitranges": _Store(
+                decode=decode_limitrange, get=lambda key: self._get_in("limitranges", key),
+                put=self._putter(Space.put_limitrange),
+                remove=self._remover(Space.remove_limitrange),
+                existing=lambda: self._keys_in("limitranges"),
             ),
-            "persistentvolumeclaims": _Kind(
-                decode_pvc, self._putter(Space.put_pvc), self._remover(Space.remove_pvc),
-                lambda: self._keys_in("pvcs"),
+            "persistentvolumeclaims": _Store(
+                decode=decode_pvc, get=lambda key: self.pvc(*key),
+                put=self._putter(Space.put_pvc), remove=self._remover(Space.remove_pvc),
+                existing=lambda: self._keys_in("pvcs"),
             ),
-            "nodes": _Kind(
-                decode_node, self._put_node, self._remove_node,
-                lambda: [("", name) for name in self._nodes], _cluster_key,
+            "nodes": _Store(
+                decode=decode_node, get=lambda key: self._nodes.get(key[1]),
+                put=self._put_node, remove=self._remove_node,
+                existing=lambda: [("", name) for name in self._nodes], cluster_scoped=True,
             ),
         }  # fmt: skip
+
+    def _decode_namespace(self, body: Mapping[str, Any]) -> NamespaceRecord:
+        rules = self._rules
+        return decode_namespace(
+            body, label_keys=rules.label_keys, annotation_keys=rules.annotation_keys
+        )
+
+    def _decode_pod(self, body: Mapping[str, Any]) -> PodRecord:
+        return decode_pod(body, team_labels=self._rules.label_keys)
 
     # -- per-kind bookkeeping --------------------------------------------------------
 
@@ -321,6 +381,6 @@ class ClusterState:
     def _keys_in(self, attr: str) -> list[Key]:
         return [(ns, name) for ns, space in self._spaces.items() for name in getattr(space, attr)]
 
-
-def _cluster_key(record: NamespaceRecord | NodeRecord) -> Key:
-    return "", record.name
+    def _get_in(self, attr: str, key: Key) -> Any:
+        space = self._spaces.get(key[0])
+        return getattr(space, attr).get(key[1]) if space else None

@@ -114,23 +114,23 @@ class Rig:
             state=self.state, usage=self.usage, pricing=self.pricing,
             ledger_path=self.path, clock=self.clock,
         )  # fmt: skip
-        self.feed = self.meter.feed
+        self.sink = self.state  # what the informers feed; the meter listens to it
 
     def sync(self, **kinds: list[dict]) -> None:
         """List every cost kind (those not given as empty), which starts accrual."""
         for kind in ("namespaces", "nodes", "persistentvolumeclaims", "pods"):
-            self.feed.begin_relist(kind)
-            self.feed.add_listed(kind, kinds.get(kind, []))
-            self.feed.end_relist(kind)
+            self.sink.begin_relist(kind)
+            self.sink.add_listed(kind, kinds.get(kind, []))
+            self.sink.end_relist(kind)
 
     def add(self, kind: str, body: dict) -> None:
-        self.feed.apply(kind, "ADDED", body)
+        self.sink.apply(kind, "ADDED", body)
 
     def modify(self, kind: str, body: dict) -> None:
-        self.feed.apply(kind, "MODIFIED", body)
+        self.sink.apply(kind, "MODIFIED", body)
 
     def delete(self, kind: str, body: dict) -> None:
-        self.feed.apply(kind, "DELETED", body)
+        self.sink.apply(kind, "DELETED", body)
 
     def sample(self, *items: dict) -> None:
         self.usage.replace(list(items), timestamp=self.clock())

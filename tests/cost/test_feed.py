@@ -53,7 +53,7 @@ def test_a_usage_sample_reprices_only_pods_whose_charge_moved(tmp_path: Path) ->
         # The plain table's replace: no subscriber runs, so the count is the feed's own.
         items = [pod_metrics("dev", name, cpu=cpu, memory="1Mi") for name, cpu in usage]
         UsageTable.replace(r.usage, items, timestamp=r.clock())
-        return r.feed.on_usage_sample()
+        return r.meter.feed.on_usage_sample()
 
     assert sample(("p0", "10m"), ("p1", "10m"), ("p2", "10m")) == 0  # below the request
     assert sample(("p0", "20m"), ("p1", "200m"), ("p2", "10m")) == 1  # p1 above it
@@ -169,9 +169,9 @@ def test_a_team_change_re_owns_the_namespace_from_that_moment(tmp_path: Path) ->
 def test_a_relist_drops_what_is_gone_and_prices_what_is_new(tmp_path: Path) -> None:
     r = rig(tmp_path, pods=[pod("dev", "old", cpu="1")])
     r.clock.advance(HOUR)
-    r.feed.begin_relist("pods")
-    r.feed.add_listed("pods", [pod("dev", "new", cpu="2")])
-    r.feed.end_relist("pods")
+    r.sink.begin_relist("pods")
+    r.sink.add_listed("pods", [pod("dev", "new", cpu="2")])
+    r.sink.end_relist("pods")
     r.clock.advance(HOUR)
     assert r.cost("dev", "agents", "cpu") == pytest.approx(0.03 + 0.06)
 
@@ -179,9 +179,9 @@ def test_a_relist_drops_what_is_gone_and_prices_what_is_new(tmp_path: Path) -> N
 def test_nothing_accrues_until_every_cost_kind_has_been_listed(tmp_path: Path) -> None:
     r = Rig(tmp_path)
     for kind, objects in (("nodes", [node("node-a")]), ("pods", [pod("dev", "w", cpu="1")])):
-        r.feed.begin_relist(kind)
-        r.feed.add_listed(kind, objects)
-        r.feed.end_relist(kind)
+        r.sink.begin_relist(kind)
+        r.sink.add_listed(kind, objects)
+        r.sink.end_relist(kind)
     r.clock.advance(HOUR)
     assert r.cost("dev", "unallocated", "cpu") == 0.0
     r.sync(nodes=[node("node-a")], pods=[pod("dev", "w", cpu="1")])
@@ -192,6 +192,6 @@ def test_nothing_accrues_until_every_cost_kind_has_been_listed(tmp_path: Path) -
 def test_malformed_objects_are_not_priced(tmp_path: Path) -> None:
     r = rig(tmp_path, pods=[pod("dev", "w", cpu="1")])
     r.modify("pods", pod("dev", "w", cpu="a lot"))  # the state drops what it cannot decode
-    r.feed.apply("pods", "ADDED", {"metadata": {}})
+    r.sink.apply("pods", "ADDED", {"metadata": {}})
     r.clock.advance(HOUR)
     assert r.cost("dev", "agents", "cpu") == 0.0
