@@ -32,9 +32,9 @@ START = 1_775_001_600.0  # 2026-04-01 00:00:00 UTC
 INTERVAL = 30.0
 
 
-def populate(namespaces: int, now: float) -> Integrator:
-    """An integrator with 6 accounts per namespace, all accruing."""
-    integrator = Integrator()
+def populate(namespaces: int, now: float, *, into: Integrator | None = None) -> Integrator:
+    """An integrator (``into``, or a new one) with 6 accounts per namespace, all accruing."""
+    integrator = into if into is not None else Integrator()
     integrator.start(now)
     for i in range(namespaces):
         plain = Owner(f"ns-{i:05d}", f"team-{i % 50}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import signal
+import time
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ from exporter.model.usage import UsageTable
 from exporter.settings import Settings
 from exporter.web import build_app
 
-ACCOUNTING_SECONDS = 1.0  # how often the cost view that scrapes read is rebuilt
+MIN_COST_REFRESH_SECONDS = 1.0  # the cost view is rebuilt at most this often
 
 
 @dataclass
@@ -50,6 +51,7 @@ class Daemon:
     meter: CostMeter
     registry: CollectorRegistry
     app: web.Application
+    text: TextExposition
 
 
 def build_daemon(settings: Settings) -> Daemon:
@@ -81,7 +83,7 @@ def build_daemon(settings: Settings) -> Daemon:
         chargeback=partial(meter.chargeback_csv, cluster=settings.cluster_name),
         api_token=token,
     )
-    return Daemon(settings, health, state, usage, meter, registry, app)
+    return Daemon(settings, health, state, usage, meter, registry, app, text)
 
 
 def _team_rules(pricing: Pricing):
@@ -143,8 +145,17 @@ async def serve(
         def flusher() -> Awaitable[None]:
             return meter.run_flusher(settings.ledger_flush_seconds)
 
-        def accounting() -> Awaitable[None]:
-            return meter.run_accounting(ACCOUNTING_SECONDS)
+        async def accounting() -> None:
+            # The cost view and its text are built here, so that scrapes only read: a
+            # second or so after a change, and every cost_refresh_seconds regardless;
+            # never more than a quarter of the loop's time, however big the cluster.
+            while True:
+                began = time.monotonic()
+                await meter.tick()
+                daemon.text.cost_text()
+                pause = max(MIN_COST_REFRESH_SECONDS, 3 * (time.monotonic() - began))
+                await asyncio.sleep(pause)
+                await meter.until_changed(settings.cost_refresh_seconds - pause)
 
         poller = UsagePoller(
             kube, table=daemon.usage, health=daemon.health, interval=settings.metrics_poll_seconds

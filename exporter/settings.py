@@ -47,6 +47,12 @@ class Settings(BaseSettings):
         Path("data/ledger.sqlite"), description="SQLite cost ledger; created when missing."
     )
     ledger_flush_seconds: float = _seconds(60.0, 1, 60, "Seconds between ledger flushes (1 to 60).")
+    cost_refresh_seconds: float = _seconds(
+        15.0, 1, 300,
+        "Longest time between two computations of the cost metrics and the summary's "
+        "costs (1 to 300 s); after a change they are recomputed within a second or two. "
+        "Scrapes read the last result.",
+    )  # fmt: skip
     metrics_poll_seconds: float = _seconds(
         30.0, 1, 3600, "How often to poll metrics.k8s.io for pod usage (1 to 3600 s)."
     )

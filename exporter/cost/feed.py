@@ -34,9 +34,11 @@ class CostFeed:
         integrator: Integrator,
         clock: Callable[[], float],
         on_started: Callable[[], object] = lambda: None,
+        on_changed: Callable[[], object] = lambda: None,
     ) -> None:
         self.repricer, self.integrator, self.clock = repricer, integrator, clock
         self.on_started = on_started  # called once, when accrual begins
+        self.on_changed = on_changed  # called after anything was re-priced
         self._listed: set[str] = set()  # cost kinds listed at least once
 
     def changed(self, changes: Sequence[Change]) -> None:
@@ -51,6 +53,7 @@ class CostFeed:
                 repricer.node(key[1], old, new, now)
             elif kind == NAMESPACES:
                 repricer.namespace(key[1], now)
+        self.on_changed()
 
     def listed(self, kind: str) -> None:
         """Once every cost kind has been listed, the charges are complete: accrue."""
@@ -63,7 +66,9 @@ class CostFeed:
 
     def on_usage_sample(self, now: float | None = None) -> int:
         """The usage table was replaced or cleared: re-price pods whose usage moved."""
-        return self.repricer.usage_changed(self.clock() if now is None else now)
+        moved = self.repricer.usage_changed(self.clock() if now is None else now)
+        self.on_changed()
+        return moved
 
 
 class NotifyingUsageTable(UsageTable):

@@ -2,7 +2,7 @@
 
     meter = CostMeter(state=state, usage=usage, pricing=load_pricing(path),
                       ledger_path=settings.ledger_path)      # subscribes to the state
-    supervise("accounting", lambda: meter.run_accounting(1.0))  # builds meter.latest
+    every few seconds: await meter.tick()                      # builds meter.latest
     supervise("ledger", lambda: meter.run_flusher(settings.ledger_flush_seconds))
     collectors read meter.latest                                # a CostView, no work
     on shutdown (SIGTERM): await meter.aclose()                 # flushes, then closes
@@ -17,6 +17,7 @@ work in the calling thread.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -53,13 +54,14 @@ class CostMeter:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.state, self.pricing, self.clock = state, pricing, clock
+        self._changed = asyncio.Event()  # set when anything was re-priced since the tick
         self.integrator = Integrator()
         self.repricer = Repricer(
             integrator=self.integrator, pricing=pricing, usage=usage, records=state
         )
         self.feed = CostFeed(
             repricer=self.repricer, integrator=self.integrator, clock=clock,
-            on_started=self._started,
+            on_started=self._started, on_changed=self._changed.set,
         )  # fmt: skip
         state.subscribe(self.feed)
         if isinstance(usage, NotifyingUsageTable):
@@ -110,12 +112,18 @@ class CostMeter:
 
     async def tick(self, now: float | None = None) -> CostView:
         """Build the view scrapes read (``latest``); SQLite only in the ledger's thread."""
+        self._changed.clear()
         now = self.clock() if now is None else now
         month = month_of(now)
         if self._month.month != month:
             self._month.load(month, *await self._in_worker(self.ledger.month_cost, month))
         self.latest = self._build_view(now)
         return self.latest
+
+    async def until_changed(self, at_most: float) -> None:
+        """Wait until something was re-priced since the last tick, or ``at_most`` s."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._changed.wait(), at_most)
 
     async def flush_off_loop(self, now: float | None = None) -> int:
         """``flush`` with the write in the ledger's thread. A cancelled caller does not
@@ -127,14 +135,6 @@ class CostMeter:
             batch = self.integrator.pending(self.clock() if now is None else now)
             self._settle(batch, await self._in_worker(self.ledger.write, batch))
             return len(batch.cost)
-
-    async def run_accounting(
-        self, interval: float, *, sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
-    ) -> None:
-        """Tick every ``interval`` seconds, forever (under a supervisor)."""
-        while True:
-            await self.tick()
-            await sleep(interval)
 
     async def run_flusher(
         self, interval: float, *, sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep

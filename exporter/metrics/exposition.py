@@ -129,6 +129,7 @@ class TextExposition:
     ) -> None:
         self._state, self._health, self._version, self._usage = state, health, version, usage
         self._cost = cost
+        self._cost_text: tuple[CostView | None, bytes] = (None, b"")  # the view, rendered
         self._others = others
         self._entries: dict[str, _Entry] = {}  # namespace -> entry, in snapshot order
 
@@ -144,10 +145,21 @@ class TextExposition:
         self._render_all(parts, cluster_samples(metrics_api_up=up))
         self._render_all(parts, health_samples(self._health.snapshot(), version=self._version))
         if self._cost is not None:
-            self._render_all(parts, cost_samples(self._cost()))
+            parts.append(self.cost_text())
         if self._others is not None:
             parts.append(generate_latest(self._others))
         return b"".join(parts)
+
+    def cost_text(self) -> bytes:
+        """The cost metrics of the current CostView, rendered once per view: call it
+        after each accounting tick so that scrapes only concatenate."""
+        assert self._cost is not None
+        view = self._cost()
+        if view is not self._cost_text[0]:
+            parts: list[bytes] = []
+            self._render_all(parts, cost_samples(view))
+            self._cost_text = (view, b"".join(parts))
+        return self._cost_text[1]
 
     def _refresh(self) -> list[_Entry]:
         """Bring every namespace's chunks up to date; forget namespaces that are gone."""
