@@ -108,6 +108,10 @@ class SimServer:
             self._controllers.cancel()
             await asyncio.gather(self._controllers, return_exceptions=True)
             self._controllers = None
+        streams = list(self.context.streams)
+        for task in streams:
+            task.cancel()
+        await asyncio.gather(*streams, return_exceptions=True)
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

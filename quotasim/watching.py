@@ -52,12 +52,16 @@ class WatchStream:
         await response.prepare(request)
         queue: asyncio.Queue = asyncio.Queue()
         self.store.watchers[queue] = self.rtype
+        task = asyncio.current_task()
+        if task is not None:
+            self.context.streams.add(task)
         try:
             await self._stream(request, response, queue)
-        except (ConnectionResetError, asyncio.CancelledError):
-            pass
+        except ConnectionResetError:
+            pass  # the client went away: the stream is over
         finally:
             self.store.watchers.pop(queue, None)
+            self.context.streams.discard(task)  # type: ignore[arg-type]
         return response
 
     async def _stream(

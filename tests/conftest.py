@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -10,6 +11,24 @@ import pytest
 from quotasim.cluster import Cluster
 from quotasim.scenario import load_scenario
 from quotasim.server import SimServer
+
+
+@pytest.fixture(autouse=True)
+async def no_leftover_tasks() -> AsyncIterator[None]:
+    """Fail a test that leaves asyncio tasks running once its fixtures are torn down:
+    a task nobody awaits hides its errors and outlives what it was for."""
+    yield
+    current = asyncio.current_task()
+    left = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
+    if left:  # tasks cancelled during teardown end on their next turn of the loop
+        _, pending = await asyncio.wait(left, timeout=1.0)
+        left = list(pending)
+    for task in left:
+        task.cancel()
+    await asyncio.gather(*left, return_exceptions=True)
+    if left:
+        names = sorted(t.get_coro().__qualname__ for t in left)  # type: ignore[union-attr]
+        pytest.fail(f"the test left tasks running: {names}")
 
 
 @pytest.fixture

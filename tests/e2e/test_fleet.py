@@ -1,6 +1,11 @@
 """Fleet mode against a real Prometheus: two daemons (clusters a and b, each on its
 own simulated cluster) are scraped; `chargeback --prometheus` must give each
-cluster's rows within 1% of that daemon's own ledger CSV."""
+cluster's rows within 1% of that daemon's own ledger CSV.
+
+The clusters run until they have cost enough for the comparison to mean something,
+then their workloads are deleted: once Prometheus has scraped both with nothing
+allocated, its counters and the ledgers hold the same finished totals, whatever the
+scrape timing."""
 
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from quotasim.cluster import Cluster
 from quotasim.scenario import load_scenario
 from quotasim.server import SimServer
 from tests.e2e.promserver import PromServer, ScrapeTarget, free_port
+from tests.kubectlrun import kubectl
 
 # Prices high enough that a minute and a half of a small cluster costs whole currency
 # units: the CSV's two decimals must carry the comparison.
@@ -30,7 +36,13 @@ storage_gib_hour: {"*": 3.6}
 gpu_hour: {nvidia.com/gpu: 3600}
 idle: separate
 """
-RUN_SECONDS = 90  # a last scrape up to 0.5 s old is then at most ~0.6% of the total
+ENOUGH = 150.0  # allocated cost (currency units) both clusters run up before the stop
+# increase() extrapolates the last scrape to the query's end at the average rate: at most
+# one interval's worth. Run for INTERVALS of them, and that error stays under 0.5%.
+SCRAPE_INTERVAL, INTERVALS = "100ms", 200
+ALLOCATED = 'sum(quotameter_cost_total{job="quotameter"})'
+RUNNING = 'count(quotameter_hourly_cost{job="quotameter"} > 0) or vector(0)'
+LAST_SCRAPE = 'min(timestamp(up{job="quotameter"}))'
 
 
 async def start_cluster(tmp: Path, name: str, scenario: str, pricing: Path, port: int):
@@ -57,6 +69,19 @@ async def start_cluster(tmp: Path, name: str, scenario: str, pricing: Path, port
     return sim, stop, task, await port
 
 
+async def value(prom: PromServer, expr: str) -> float:
+    """The value of an instant query of one sample (0 when it has none)."""
+    found = await prom.query(expr)
+    return float(found[0]["value"][1]) if found else 0.0
+
+
+async def delete_workloads(sim: SimServer, tmp: Path) -> None:
+    """Nothing allocated any more: the Deployments, their pods, bare pods and claims."""
+    kubeconfig = sim.write_kubeconfig(tmp / f"kubeconfig-{sim.url.rsplit(':', 1)[1]}")
+    for kinds in ("deployments", "pods", "persistentvolumeclaims"):
+        await kubectl(kubeconfig, "delete", kinds, "--all", "--all-namespaces", "--wait=false")
+
+
 def by_row(text: str) -> dict[tuple[str, str, str], float]:
     rows = list(csv.DictReader(io.StringIO(text)))
     return {(r["cluster"], r["team"], r["namespace"]): float(r["total_cost"]) for r in rows}
@@ -71,7 +96,7 @@ async def test_fleet_rows_match_each_ledger(tmp_path: Path) -> None:
     # Prometheus first, so it sees each counter from the daemon's first seconds, as the
     # daemon's own ledger does.
     async with (
-        PromServer(tmp_path / "prom", targets, scrape_interval="500ms") as prom,
+        PromServer(tmp_path / "prom", targets, scrape_interval=SCRAPE_INTERVAL) as prom,
         aiohttp.ClientSession() as http,
     ):
         # Prometheus applies new targets up to 5 s after its start: once both are being
@@ -81,8 +106,17 @@ async def test_fleet_rows_match_each_ledger(tmp_path: Path) -> None:
                 await asyncio.sleep(0.1)
         a = await start_cluster(tmp_path, "a", "reference", pricing, ports["a"])
         b = await start_cluster(tmp_path, "b", "demo", pricing, ports["b"])
-        await prom.wait_scrapes(3)
-        await asyncio.sleep(RUN_SECONDS)
+        await prom.wait_scrapes(INTERVALS, within=120)
+        async with asyncio.timeout(120):
+            while await value(prom, ALLOCATED) < ENOUGH:
+                await asyncio.sleep(0.5)
+            for sim, *_ in (a, b):
+                await delete_workloads(sim, tmp_path)
+            while await value(prom, RUNNING) > 0:  # both scraped with nothing allocated
+                await asyncio.sleep(0.5)
+            stopped = time.time()
+            while await value(prom, LAST_SCRAPE) < stopped:  # the flat counters, again
+                await asyncio.sleep(0.2)
         ledgers = {}
         for *_, port in (a, b):
             url = f"http://127.0.0.1:{port}/chargeback.csv?month={month}&group_by=namespace"
