@@ -4,6 +4,9 @@ the API on KWOK nodes, then, side by side in one run over the same cluster, the
 the official client, `kubectl get pods -A -o json`, and the aiohttp+orjson floor.
 
     python -m bench.real_apiserver --namespaces 5000 --pods-per-namespace 20 --rounds 2
+
+`--cluster-dir DIR` measures a control plane that is already running from DIR (one this
+benchmark or `make cluster` started) instead of creating one; it counts what it finds.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from cluster.launcher import ControlPlane, free_port
+from cluster.launcher import ControlPlane, build, free_port
 from cluster.populate import Target, populate
 
 PODS_PER_NODE = 1000
@@ -120,10 +123,16 @@ def main() -> int:
     parser.add_argument("--namespaces", type=int, default=5000)
     parser.add_argument("--pods-per-namespace", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--cluster-dir", type=Path, help="measure this running control plane")
     args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="quotameter-bench-"))
+    if args.cluster_dir is not None:
+        cp = ControlPlane(workdir=args.cluster_dir, bins=build(), ports={})
+        print(describe(cp))
+        report(measure(cp, workdir, rounds=args.rounds))
+        return 0
     total = args.namespaces * args.pods_per_namespace
     nodes = max(3, -(-total // PODS_PER_NODE))
-    workdir = Path(tempfile.mkdtemp(prefix="quotameter-bench-"))
     with ControlPlane.start(workdir / "cluster", nodes=nodes) as cp:
         created = asyncio.run(
             populate(
@@ -136,19 +145,36 @@ def main() -> int:
         print(f"created {total} pods in {created:.0f} s ({total / created:.0f}/s)")
         running = wait_running(cp, total)
         print(f"KWOK had them all Running {running:.0f} s later")
-        results: dict[str, list[dict]] = {}
-        for n in range(args.rounds):
-            for mode in ("floor", "daemon", "kubectl", "official"):
-                if mode == "daemon":
-                    r = time_daemon(cp, workdir)
-                elif mode == "kubectl":
-                    r = time_kubectl(cp)
-                else:
-                    r = time_worker(mode, cp)
-                results.setdefault(mode, []).append(r)
-                print(f"round {n + 1} {json.dumps(r)}", file=sys.stderr)
+        results = measure(cp, workdir, rounds=args.rounds)
     report(results)
     return 0
+
+
+def measure(cp: ControlPlane, workdir: Path, *, rounds: int) -> dict[str, list[dict]]:
+    """Every mode once per round, in the same order each round."""
+    results: dict[str, list[dict]] = {}
+    for n in range(rounds):
+        for mode in ("floor", "daemon", "kubectl", "official"):
+            if mode == "daemon":
+                r = time_daemon(cp, workdir)
+            elif mode == "kubectl":
+                r = time_kubectl(cp)
+            else:
+                r = time_worker(mode, cp)
+            results.setdefault(mode, []).append(r)
+            print(f"round {n + 1} {json.dumps(r)}", file=sys.stderr, flush=True)
+    return results
+
+
+def describe(cp: ControlPlane) -> str:
+    """What the cluster holds: namespaces, pods, and pods Running."""
+
+    def count(*args: str) -> int:
+        return cp.kubectl("get", *args, "--no-headers", "--chunk-size=5000").stdout.count("\n")
+
+    pods = count("pods", "-A")
+    running = count("pods", "-A", "--field-selector=status.phase=Running")
+    return f"{count('namespaces')} namespaces, {pods} pods ({running} Running)"
 
 
 def report(results: dict[str, list[dict]]) -> None:
