@@ -1,12 +1,22 @@
 #!/usr/bin/env python3
 """Write what deploy/ derives from other files; `--check` only reports what is stale.
 
-- deploy/base/prometheusrule.yaml from deploy/rules/quotameter.rules.yaml (the source of
-  truth for the alerts), and the example overlay's threshold PrometheusRule from
-  deploy/rules/thresholds.example.yaml: the same groups wrapped for prometheus-operator.
+The alerts' one source is the monitoring mixin (deploy/mixin, jsonnet); the dashboards'
+is dashboards/ (`python -m dashboards.build`); the default prices' is
+deploy/base/pricing.yaml. From them:
+
+- deploy/rules/quotameter.rules.yaml: the mixin's prometheusAlerts with its default
+  _config, rendered by `jsonnet`, as a plain Prometheus rule file.
+- deploy/base/prometheusrule.yaml from that rule file, and the example overlay's threshold
+  PrometheusRule from deploy/rules/thresholds.example.yaml: the same groups wrapped for
+  prometheus-operator.
 - deploy/base/dashboards/: a copy of dashboards/*.json and a kustomization that turns each
-  file into a ConfigMap for the Grafana sidecar. kustomize reads nothing outside the
-  kustomization's own tree, so the dashboards are copied rather than referenced.
+  file into a ConfigMap for the Grafana sidecar.
+- deploy/mixin/dashboards/: the same copies, and index.libsonnet naming them.
+- deploy/helm/quotameter/files/: the rule file, the dashboards and the pricing file.
+
+kustomize, Helm and jsonnet-bundler each read nothing outside their own tree, so the
+files are copied rather than referenced.
 
 Usage: python deploy/generate.py [--check]
 """
@@ -14,7 +24,10 @@ Usage: python deploy/generate.py [--check]
 from __future__ import annotations
 
 import argparse
+import json
 import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -25,20 +38,43 @@ DEPLOY = Path(__file__).resolve().parent
 ROOT = DEPLOY.parent
 DASHBOARDS = ROOT / "dashboards"
 BASE_DASHBOARDS = DEPLOY / "base" / "dashboards"
+MIXIN = DEPLOY / "mixin"
+MIXIN_DASHBOARDS = MIXIN / "dashboards"
+CHART_FILES = DEPLOY / "helm" / "quotameter" / "files"
+RULES = DEPLOY / "rules" / "quotameter.rules.yaml"
+THRESHOLDS_EXAMPLE = DEPLOY / "rules" / "thresholds.example.yaml"
+PRICING = DEPLOY / "base" / "pricing.yaml"
+# Folders that hold nothing but copies of dashboards/*.json (and what lists them).
+DASHBOARD_COPIES = (BASE_DASHBOARDS, MIXIN_DASHBOARDS, CHART_FILES / "dashboards")
 
-# (rule file, PrometheusRule file, PrometheusRule name)
-RULE_TARGETS = (
-    (
-        DEPLOY / "rules" / "quotameter.rules.yaml",
-        DEPLOY / "base" / "prometheusrule.yaml",
-        "quotameter",
-    ),
-    (
-        DEPLOY / "rules" / "thresholds.example.yaml",
-        DEPLOY / "overlays" / "example" / "thresholds-prometheusrule.yaml",
-        "quotameter-thresholds",
-    ),
-)
+RULES_HEADER = """\
+quotameter alert rules, a plain Prometheus rule file (`rule_files:` in prometheus.yml).
+
+Generated from the monitoring mixin (deploy/mixin/mixin.libsonnet, its prometheusAlerts
+with the default _config) by deploy/generate.py: edit the mixin, not this, then run
+`python deploy/generate.py`; tests/deploy fails while they differ. The PrometheusRule in
+deploy/base/prometheusrule.yaml and the Helm chart's copy come from this file.
+Runbooks: docs/runbooks/alerts.md.
+
+Thresholds are series, so they can be changed without editing this file. Every alert that
+has a threshold reads `quotameter:alert_threshold{alert="<AlertName>"}`, recorded below
+from optional override series that you record yourself, most specific first:
+
+  quotameter:alert_threshold:override{alert="QuotameterQuotaAlmostFull", namespace="prod", resource="pods"}
+  quotameter:alert_threshold:override{alert="QuotameterQuotaAlmostFull", namespace="prod"}
+  quotameter:alert_threshold:override{alert="QuotameterQuotaAlmostFull", resource="pods"}
+  quotameter:alert_threshold:override{alert="QuotameterQuotaAlmostFull"}
+  the built-in default (the `or vector(...)` at the end of each rule)
+
+Budget thresholds are keyed by `team`, overcommit thresholds by `resource`, the ledger's
+by nothing. deploy/rules/thresholds.example.yaml shows how to record overrides;
+`vector(+Inf)` silences an alert for what it selects.
+
+The exporter's series carry their own `namespace` label: scrape it with honor_labels
+(ServiceMonitor honorLabels: true), or every quota lands in the exporter's namespace.
+Descriptions look up related series of the same target (`instance`) and, in a fleet
+Prometheus, the same `cluster`; a label that is absent matches series without it.
+"""
 
 LABELS = {"app.kubernetes.io/name": "quotameter", "app.kubernetes.io/component": "alerts"}
 # grafana_dashboard is what the Grafana sidecar (kube-prometheus-stack's default) looks for.
@@ -74,16 +110,51 @@ def dump(data: Any, header: str) -> str:
     return comment + body
 
 
-def prometheus_rule(source: Path, name: str) -> str:
-    """The PrometheusRule manifest carrying the groups of the rule file ``source``."""
-    groups = yaml.safe_load(source.read_text(encoding="utf-8"))["groups"]
+def jsonnet(expression: str) -> Any:
+    """The value of a jsonnet expression over the mixin (`import "mixin.libsonnet"`)."""
+    binary = shutil.which("jsonnet")
+    if binary is None:
+        sys.exit("deploy/generate.py: jsonnet is required (Debian: apt-get install jsonnet)")
+    done = subprocess.run(
+        [binary, "--jpath", str(MIXIN), "--exec", expression],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        sys.exit(f"deploy/generate.py: jsonnet failed:\n{done.stderr}")
+    return json.loads(done.stdout)
+
+
+# jsonnet sorts keys; a rule file reads in this order.
+RULE_KEYS = ("record", "alert", "expr", "for", "labels", "annotations")
+ANNOTATION_KEYS = ("summary", "description", "runbook_url")
+
+
+def _ordered(mapping: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    return {k: mapping[k] for k in sorted(mapping, key=lambda k: (keys + (k,)).index(k))}
+
+
+def rule_file() -> str:
+    """deploy/rules/quotameter.rules.yaml: the mixin's alerts with its default config."""
+    groups = jsonnet('(import "mixin.libsonnet").prometheusAlerts')["groups"]
+    for group in groups:
+        group["rules"] = [_ordered(rule, RULE_KEYS) for rule in group["rules"]]
+        for rule in group["rules"]:
+            if "annotations" in rule:
+                rule["annotations"] = _ordered(rule["annotations"], ANNOTATION_KEYS)
+    return dump({"groups": groups}, RULES_HEADER)
+
+
+def prometheus_rule(text: str, origin: str, name: str) -> str:
+    """The PrometheusRule manifest carrying the groups of the rule file text ``text``."""
+    groups = yaml.safe_load(text)["groups"]
     manifest = {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "PrometheusRule",
         "metadata": {"name": name, "labels": dict(LABELS)},
         "spec": {"groups": groups},
     }
-    origin = source.relative_to(ROOT).as_posix()
     return dump(manifest, f"Generated from {origin} by deploy/generate.py: edit that, not this.")
 
 
@@ -116,21 +187,41 @@ def dashboards_kustomization(files: list[Path]) -> str:
     return dump(data, "Generated from dashboards/*.json by deploy/generate.py: do not edit.")
 
 
+def mixin_index(files: list[Path]) -> str:
+    """deploy/mixin/dashboards/index.libsonnet: every copied dashboard by file name."""
+    lines = [f"  '{f.name}': import '{f.name}'," for f in files]
+    header = "// Generated from dashboards/*.json by deploy/generate.py: do not edit.\n"
+    return header + "{\n" + "\n".join(lines) + "\n}\n"
+
+
 def wanted() -> dict[Path, bytes]:
     """Every generated file and the bytes it should hold."""
-    files: dict[Path, bytes] = {}
-    for source, target, name in RULE_TARGETS:
-        files[target] = prometheus_rule(source, name).encode()
+    rules = rule_file()
+    example = THRESHOLDS_EXAMPLE.read_text(encoding="utf-8")
+    files: dict[Path, bytes] = {
+        RULES: rules.encode(),
+        DEPLOY / "base" / "prometheusrule.yaml": prometheus_rule(
+            rules, "deploy/rules/quotameter.rules.yaml", "quotameter"
+        ).encode(),
+        DEPLOY / "overlays" / "example" / "thresholds-prometheusrule.yaml": prometheus_rule(
+            example, "deploy/rules/thresholds.example.yaml", "quotameter-thresholds"
+        ).encode(),
+        CHART_FILES / "quotameter.rules.yaml": rules.encode(),
+        CHART_FILES / "pricing.yaml": PRICING.read_bytes(),
+    }
     dashboards = dashboard_files()
-    for path in dashboards:
-        files[BASE_DASHBOARDS / path.name] = path.read_bytes()
+    for folder in DASHBOARD_COPIES:
+        for path in dashboards:
+            files[folder / path.name] = path.read_bytes()
     files[BASE_DASHBOARDS / "kustomization.yaml"] = dashboards_kustomization(dashboards).encode()
+    files[MIXIN_DASHBOARDS / "index.libsonnet"] = mixin_index(dashboards).encode()
     return files
 
 
 def stray_dashboards(files: dict[Path, bytes]) -> list[Path]:
     """Copied dashboards whose original is gone."""
-    return [p for p in sorted(BASE_DASHBOARDS.glob("*.json")) if p not in files]
+    copies = (p for folder in DASHBOARD_COPIES for p in sorted(folder.glob("*.json")))
+    return [p for p in copies if p not in files]
 
 
 def stale(files: dict[Path, bytes]) -> list[Path]:
