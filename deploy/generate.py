@@ -57,14 +57,15 @@ deploy/base/prometheusrule.yaml and the Helm chart's copy come from this file.
 Runbooks: docs/runbooks/alerts.md.
 
 Thresholds are series, so they can be changed without editing this file. Every alert that
-has a threshold reads `quotameter:alert_threshold{alert="<AlertName>"}`, recorded below
+has a threshold reads `quotameter:alert_threshold{alert="<Alert>"}`, recorded below
 from optional override series that you record yourself, most specific first:
 
-  quotameter:alert_threshold:override{alert="QuotameterQuotaAlmostFull", namespace="prod", resource="pods"}
-  quotameter:alert_threshold:override{alert="QuotameterQuotaAlmostFull", namespace="prod"}
-  quotameter:alert_threshold:override{alert="QuotameterQuotaAlmostFull", resource="pods"}
-  quotameter:alert_threshold:override{alert="QuotameterQuotaAlmostFull"}
-  the built-in default (the `or vector(...)` at the end of each rule)
+  quotameter:alert_threshold:override{alert="<Alert>", namespace="prod", resource="pods"}
+  quotameter:alert_threshold:override{alert="<Alert>", namespace="prod"}
+  quotameter:alert_threshold:override{alert="<Alert>", resource="pods"}
+  quotameter:alert_threshold:override{alert="<Alert>"}
+  the built-in default (the `or vector(...)` at the end of each rule; the mixin's
+  _config.thresholds)
 
 Budget thresholds are keyed by `team`, overcommit thresholds by `resource`, the ledger's
 by nothing. deploy/rules/thresholds.example.yaml shows how to record overrides;
@@ -132,7 +133,8 @@ ANNOTATION_KEYS = ("summary", "description", "runbook_url")
 
 
 def _ordered(mapping: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
-    return {k: mapping[k] for k in sorted(mapping, key=lambda k: (keys + (k,)).index(k))}
+    rank = {key: i for i, key in enumerate(keys)}
+    return {k: mapping[k] for k in sorted(mapping, key=lambda k: rank.get(k, len(keys)))}
 
 
 def rule_file() -> str:
