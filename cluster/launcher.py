@@ -65,10 +65,11 @@ class ControlPlaneError(RuntimeError):
     """A component failed to build, start or become ready."""
 
 
-def build() -> dict[str, Path]:
-    """Build (or find cached) binaries; returns module name -> bin folder."""
+def build(*modules: str) -> dict[str, Path]:
+    """Build (or find cached) the binaries of `modules` of cluster/ (none named: the control
+    plane and its peers); returns module name -> bin folder."""
     done = subprocess.run(
-        ["bash", str(HERE / "build.sh")], check=False, stdout=subprocess.PIPE, text=True
+        ["bash", str(HERE / "build.sh"), *modules], check=False, stdout=subprocess.PIPE, text=True
     )
     if done.returncode != 0:
         raise ControlPlaneError(f"cluster/build.sh failed with exit code {done.returncode}")

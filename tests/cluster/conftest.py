@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from cluster.launcher import ControlPlane
+from cluster.launcher import ControlPlane, build
+from tests.cluster.helming import Helm
 from tests.cluster.processes import DaemonProcess, start_daemon
 
 
@@ -39,3 +40,11 @@ def run_daemon(
     yield run
     for d in started:
         d.stop()
+
+
+@pytest.fixture(scope="session")
+def helm(tmp_path_factory: pytest.TempPathFactory) -> Helm:
+    """helm from cluster/helm (built, or taken from the cache, by cluster/build.sh)."""
+    binary = build("helm")["helm"] / "helm"
+    assert binary.is_file(), f"cluster/build.sh made no {binary}"
+    return Helm(binary=binary, home=tmp_path_factory.mktemp("helm"))
