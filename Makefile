@@ -30,9 +30,11 @@ lint: $(STAMP)
 test: lint $(CHECKOV)
 	$(BIN)/python -m pytest --ignore=tests/cluster
 
-# The real control plane, built from the Go modules in cluster/ (cached per go.sum).
+# The real control plane, built from the Go modules in cluster/ (cached per go.sum), and
+# helm for the chart's tests (cluster/helm).
 cluster-build:
 	bash cluster/build.sh
+	bash cluster/build.sh helm
 
 cluster: $(STAMP) cluster-build
 	$(BIN)/python -m cluster

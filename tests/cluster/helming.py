@@ -14,6 +14,30 @@ from tests.cluster.reading import REPO
 
 CHART = REPO / "deploy" / "helm" / "quotameter"
 Manifest = dict[str, Any]
+DIGEST = "sha256:" + "ab" * 32
+# Every value set to something other than its default (the chart tests render it; the
+# install test has the apiserver dry-run it).
+ALL_OPTIONS: dict[str, Any] = {
+    "image": {"repository": "registry.example.com/platform/quotameter", "tag": "0.2.0",
+              "digest": DIGEST},
+    "clusterName": "prod-eu-1",
+    "pricing": "currency: EUR\ncpu_core_hour: 0.04\n",
+    "namespaces": {"allow": ["dev", "staging"], "deny": ["kube-system"],
+                   "selector": "quotameter.io/billed=true"},
+    "apiToken": {"existingSecret": "quotameter-api", "key": "bearer"},
+    "logLevel": "debug",
+    "extraEnv": [{"name": "QUOTAMETER_METRICS_POLL_SECONDS", "value": "15"}],
+    "resources": {"requests": {"cpu": "200m", "memory": "512Mi"},
+                  "limits": {"cpu": "1", "memory": "2Gi"}},
+    "nodeSelector": {"kubernetes.io/os": "linux"},
+    "persistence": {"size": "5Gi", "storageClassName": "fast"},
+    "serviceMonitor": {"labels": {"release": "kube-prometheus-stack"}, "interval": "1m",
+                       "scrapeTimeout": "30s"},
+    "prometheusRule": {"labels": {"release": "kube-prometheus-stack"}, "thresholds": [
+        {"alert": "QuotameterQuotaAlmostFull", "value": 0.8, "namespace": "prod"}]},
+    "networkPolicy": {"from": [{"namespaceSelector": {"matchLabels": {
+        "kubernetes.io/metadata.name": "monitoring"}}}]},
+}  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from cluster.launcher import build
-from tests.cluster.helming import CHART, Helm, Manifest
+from tests.cluster.helming import ALL_OPTIONS, CHART, DIGEST, Helm, Manifest
 from tests.cluster.reading import REPO
 from tests.deploy.crd_shapes import SHAPES
 from tests.deploy.test_manifests import KUBERNETES_VERSION, kubernetes_validate
@@ -25,28 +25,6 @@ RELEASE_LABELS = ("app.kubernetes.io/instance", "app.kubernetes.io/version",
                   "app.kubernetes.io/managed-by", "helm.sh/chart")  # fmt: skip
 # The pod template's checksum of the pricing file plays the part of kustomize's hash suffix.
 PRICING_HASH = re.compile(r"^(quotameter-pricing)-[a-z0-9]{10}$")
-DIGEST = "sha256:" + "ab" * 32
-# Every value set to something other than its default.
-ALL_OPTIONS: dict[str, Any] = {
-    "image": {"repository": "registry.example.com/platform/quotameter", "tag": "0.2.0",
-              "digest": DIGEST},
-    "clusterName": "prod-eu-1",
-    "pricing": "currency: EUR\ncpu_core_hour: 0.04\n",
-    "namespaces": {"allow": ["dev", "staging"], "deny": ["kube-system"],
-                   "selector": "quotameter.io/billed=true"},
-    "apiToken": {"existingSecret": "quotameter-api", "key": "bearer"},
-    "logLevel": "debug",
-    "extraEnv": [{"name": "QUOTAMETER_METRICS_POLL_SECONDS", "value": "15"}],
-    "resources": {"requests": {"cpu": "200m", "memory": "512Mi"},
-                  "limits": {"cpu": "1", "memory": "2Gi"}},
-    "nodeSelector": {"kubernetes.io/os": "linux"},
-    "persistence": {"size": "5Gi", "storageClassName": "fast"},
-    "serviceMonitor": {"labels": {"release": "kube-prometheus-stack"}, "interval": "1m",
-                       "scrapeTimeout": "30s"},
-    "prometheusRule": {"labels": {"release": "kube-prometheus-stack"}},
-    "networkPolicy": {"from": [{"namespaceSelector": {"matchLabels": {
-        "kubernetes.io/metadata.name": "monitoring"}}}]},
-}  # fmt: skip
 THRESHOLDS_EXAMPLE = REPO / "deploy" / "rules" / "thresholds.example.yaml"
 
 
