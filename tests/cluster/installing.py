@@ -1,6 +1,6 @@
-"""What the install tests share: the prometheus-operator CRDs, a tenant namespace for the
-daemon to report on, a pod the restricted Pod Security standard refuses, and a kubeconfig
-holding a ServiceAccount's token."""
+"""What the install tests (kustomize and Helm) share: the prometheus-operator CRDs, a
+restricted namespace, a tenant namespace for the daemon to report on, a kubeconfig holding a
+ServiceAccount's token, and the checks each install must pass."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import subprocess
 from pathlib import Path
 
 from cluster.launcher import ControlPlane
-from tests.cluster.reading import REPO, get_json
+from tests.cluster.processes import DaemonProcess, wait_for
+from tests.cluster.reading import REPO, get_json, only
 
 # The ServiceMonitor and PrometheusRule CRDs with their real schemas, from the
 # prometheus-operator Go module pinned in cluster/crds (v0.85.0, the only version the
@@ -78,9 +79,7 @@ spec:
 """
 
 
-def privileged_pod(ns: str) -> str:
-    """A pod without the restricted security context, as YAML."""
-    return f"""
+PRIVILEGED_POD = """
 apiVersion: v1
 kind: Pod
 metadata: {{name: intruder, namespace: {ns}}}
@@ -91,9 +90,47 @@ spec:
 """
 
 
-def failed_creates(cp: ControlPlane, ns: str) -> list[dict]:
-    """The FailedCreate events of a namespace (a ReplicaSet refused its pod)."""
-    return get_json(cp, "events", "-n", ns, "--field-selector=reason=FailedCreate")["items"]
+def admitted_pod(cp: ControlPlane, ns: str, selector: str) -> dict:
+    """Wait for the one pod `selector` picks in `ns` (its ReplicaSet got it past Pod
+    Security), check that nothing was refused and that the namespace does enforce the
+    restricted standard; returns the pod."""
+
+    def pods() -> list[dict]:
+        return get_json(cp, "pods", "-n", ns, "-l", selector)["items"]
+
+    wait_for(pods, within=60, what=f"a pod {selector} to be admitted in {ns}")
+    events = get_json(cp, "events", "-n", ns, "--field-selector=reason=FailedCreate")
+    assert events["items"] == []
+    refused = cp.kubectl("apply", "-f", "-", input=PRIVILEGED_POD.format(ns=ns), check=False)
+    assert refused.returncode != 0
+    assert 'violates PodSecurity "restricted:latest"' in refused.stderr
+    (pod,) = pods()
+    return pod
+
+
+def assert_exports_what_admin_sees(as_sa: DaemonProcess, as_admin: DaemonProcess, ns: str) -> None:
+    """The daemon run with a ServiceAccount's token exports the tenant's quota and limit
+    range series exactly as the admin's daemon does, with no API errors."""
+
+    def same() -> bool:
+        ours = only(as_sa.samples(), TENANT_METRICS, {ns})
+        return len(ours) == TENANT_SERIES and ours == only(as_admin.samples(), TENANT_METRICS, {ns})
+
+    wait_for(same, within=30, what="the ServiceAccount's daemon to export the admin's values")
+    assert [k for k in as_sa.samples() if k[0] == "quotameter_api_errors_total"] == []
+
+
+def assert_read_only(cp: ControlPlane, user: str) -> None:
+    """`user` may read pods but no Secret, and write nothing the daemon looks at."""
+
+    def can(verb: str, resource: str) -> str:
+        done = cp.kubectl("auth", "can-i", verb, resource, "--as", user, "-A", check=False)
+        return done.stdout.strip()
+
+    assert [can(v, "secrets") for v in ("get", "list", "watch")] == ["no", "no", "no"]
+    for resource in ("pods", "resourcequotas", "namespaces", "events", "nodes", "configmaps"):
+        assert [can(v, resource) for v in WRITE_VERBS] == ["no"] * len(WRITE_VERBS), resource
+    assert [can(v, "pods") for v in ("get", "list", "watch")] == ["yes", "yes", "yes"]
 
 
 def sa_kubeconfig(cp: ControlPlane, path: Path, *, account: str, namespace: str) -> Path:
@@ -103,9 +140,3 @@ def sa_kubeconfig(cp: ControlPlane, path: Path, *, account: str, namespace: str)
     config["users"] = [{"name": "admin", "user": {"token": token}}]
     path.write_text(json.dumps(config))
     return path
-
-
-def can_i(cp: ControlPlane, user: str, verb: str, resource: str) -> str:
-    """`kubectl auth can-i` across all namespaces: "yes" or "no"."""
-    done = cp.kubectl("auth", "can-i", verb, resource, "--as", user, "-A", check=False)
-    return done.stdout.strip()

@@ -16,19 +16,16 @@ import yaml
 from cluster.launcher import ControlPlane
 from tests.cluster.helming import ALL_OPTIONS, CHART, Helm
 from tests.cluster.installing import (
-    TENANT_METRICS,
-    TENANT_SERIES,
-    WRITE_VERBS,
-    can_i,
+    admitted_pod,
+    assert_exports_what_admin_sees,
+    assert_read_only,
     create_restricted_namespace,
-    failed_creates,
     install_crds,
-    privileged_pod,
     sa_kubeconfig,
     tenant,
 )
-from tests.cluster.processes import DaemonProcess, wait_for
-from tests.cluster.reading import get_json, only
+from tests.cluster.processes import DaemonProcess
+from tests.cluster.reading import get_json
 
 RELEASE = "qm"
 NS = "helm-restricted"
@@ -92,20 +89,12 @@ def test_the_server_accepts_every_option_strictly(released: ControlPlane, helm: 
 
 
 def test_restricted_pod_security_admits_the_charts_pod(released: ControlPlane) -> None:
-    def admitted() -> list[dict]:
-        selector = f"app.kubernetes.io/instance={RELEASE},app.kubernetes.io/component=exporter"
-        return get_json(released, "pods", "-n", NS, "-l", selector)["items"]
-
-    wait_for(admitted, within=60, what="the chart's pod to be admitted")
-    (pod,) = admitted()
+    selector = f"app.kubernetes.io/instance={RELEASE},app.kubernetes.io/component=exporter"
+    pod = admitted_pod(released, NS, selector)
     assert pod["spec"]["serviceAccountName"] == FULLNAME
     env = {e["name"]: e for e in pod["spec"]["containers"][0]["env"]}
     assert env["QUOTAMETER_CLUSTER_NAME"]["value"] == "loopback"
     assert env["QUOTAMETER_API_TOKEN"]["valueFrom"]["secretKeyRef"]["name"] == "quotameter-api"
-    assert failed_creates(released, NS) == []
-    refused = released.kubectl("apply", "-f", "-", input=privileged_pod(NS), check=False)
-    assert refused.returncode != 0
-    assert 'violates PodSecurity "restricted:latest"' in refused.stderr
 
 
 def test_daemon_with_the_charts_serviceaccount_exports_what_admin_sees(
@@ -113,23 +102,11 @@ def test_daemon_with_the_charts_serviceaccount_exports_what_admin_sees(
 ) -> None:
     as_admin = run_daemon()
     kubeconfig = sa_kubeconfig(released, tmp_path / "sa.kubeconfig", account=FULLNAME, namespace=NS)
-    as_sa = run_daemon(kubeconfig=kubeconfig)
-
-    def same() -> bool:
-        ours = only(as_sa.samples(), TENANT_METRICS, {TENANT})
-        theirs = only(as_admin.samples(), TENANT_METRICS, {TENANT})
-        return len(ours) == TENANT_SERIES and ours == theirs
-
-    wait_for(same, within=30, what="the chart ServiceAccount's daemon to export the admin's values")
-    assert [k for k in as_sa.samples() if k[0] == "quotameter_api_errors_total"] == []
+    assert_exports_what_admin_sees(run_daemon(kubeconfig=kubeconfig), as_admin, TENANT)
 
 
 def test_the_charts_serviceaccount_may_not_read_secrets_or_write(released: ControlPlane) -> None:
-    assert [can_i(released, SA, v, "secrets") for v in ("get", "list", "watch")] == ["no"] * 3
-    for resource in ("pods", "resourcequotas", "namespaces", "events", "nodes", "configmaps"):
-        verbs = [can_i(released, SA, v, resource) for v in WRITE_VERBS]
-        assert verbs == ["no"] * len(WRITE_VERBS), resource
-    assert [can_i(released, SA, v, "pods") for v in ("get", "list", "watch")] == ["yes"] * 3
+    assert_read_only(released, SA)
 
 
 def test_uninstall_removes_the_cluster_scoped_objects(released: ControlPlane, helm: Helm) -> None:
