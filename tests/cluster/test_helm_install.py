@@ -112,7 +112,7 @@ def test_the_charts_serviceaccount_may_not_read_secrets_or_write(released: Contr
 def test_uninstall_removes_the_cluster_scoped_objects(released: ControlPlane, helm: Helm) -> None:
     """Last in this module: the fixture's own uninstall then finds nothing left to do."""
     assert get_json(released, "clusterrole", FULLNAME)["metadata"]["name"] == FULLNAME
-    helm.run("uninstall", RELEASE, "-n", NS, "--wait", kubeconfig=released.kubeconfig)
+    helm.run("uninstall", RELEASE, "-n", NS, kubeconfig=released.kubeconfig)
     for kind in ("clusterrole", "clusterrolebinding"):
         gone = released.kubectl("get", kind, FULLNAME, check=False)
         assert gone.returncode != 0
