@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import re
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -18,6 +19,7 @@ from cluster.launcher import build
 from tests.cluster.helming import ALL_OPTIONS, CHART, DIGEST, Helm, Manifest
 from tests.cluster.reading import REPO
 from tests.deploy.crd_shapes import SHAPES
+from tests.deploy.test_linters import ALLOWED_SKIPS, checkov, findings, reason
 from tests.deploy.test_manifests import KUBERNETES_VERSION, kubernetes_validate
 
 # Labels Helm's conventions add so that two releases never select each other's pods.
@@ -25,6 +27,8 @@ RELEASE_LABELS = ("app.kubernetes.io/instance", "app.kubernetes.io/version",
                   "app.kubernetes.io/managed-by", "helm.sh/chart")  # fmt: skip
 # The pod template's checksum of the pricing file plays the part of kustomize's hash suffix.
 PRICING_HASH = re.compile(r"^(quotameter-pricing)-[a-z0-9]{10}$")
+# checkov's "secrets as files": the daemon takes its API token from the environment only.
+TOKEN_IN_ENV = "CKV_K8S_35"
 THRESHOLDS_EXAMPLE = REPO / "deploy" / "rules" / "thresholds.example.yaml"
 
 
@@ -142,6 +146,22 @@ def test_renderings_validate_against_the_schemas(helm: Helm, values: Any) -> Non
         else:
             validator.validate(o, KUBERNETES_VERSION, strict=True)
     assert {o["kind"] for o in objects} >= {"Deployment", "ServiceMonitor", "PrometheusRule"}
+
+
+@pytest.mark.parametrize("values", [None, ALL_OPTIONS], ids=["defaults", "every-option"])
+def test_checkov_finds_nothing_but_the_bases_skips(helm: Helm, tmp_path: Path, values: Any) -> None:
+    """The chart keeps the base's security posture: no finding, the base's skips, and with
+    an API token one more, whose reason the chart's Deployment template writes."""
+    rendered = tmp_path / "chart.yaml"
+    rendered.write_text(yaml.safe_dump_all(helm.template(values)))
+    failed, skipped = findings(checkov(rendered, "kubernetes"))
+    assert not failed, failed
+    expected = {check for check, path in ALLOWED_SKIPS.items() if path.startswith("deploy/")}
+    if values:
+        expected.add(TOKEN_IN_ENV)
+    assert {s["check_id"] for s in skipped} == expected
+    assert all(len(reason(s)) > 20 for s in skipped)
+    assert TOKEN_IN_ENV in (CHART / "templates" / "deployment.yaml").read_text()
 
 
 def test_the_image_is_pulled_by_digest_once_pinned(helm: Helm) -> None:
