@@ -14,16 +14,8 @@ import pytest
 import yaml
 
 from cluster.launcher import ControlPlane
+from tests.cluster import installing
 from tests.cluster.helming import ALL_OPTIONS, CHART, Helm
-from tests.cluster.installing import (
-    admitted_pod,
-    assert_exports_what_admin_sees,
-    assert_read_only,
-    create_restricted_namespace,
-    install_crds,
-    sa_kubeconfig,
-    tenant,
-)
 from tests.cluster.processes import DaemonProcess
 from tests.cluster.reading import get_json
 
@@ -42,15 +34,15 @@ VALUES = {
 @pytest.fixture(scope="module")
 def released(control_plane: ControlPlane, helm: Helm) -> Iterator[ControlPlane]:
     cp = control_plane
-    install_crds(cp)
-    create_restricted_namespace(cp, NS)
+    installing.install_crds(cp)
+    installing.create_restricted_namespace(cp, NS)
     cp.kubectl("create", "secret", "generic", "quotameter-api", "-n", NS, "--from-literal=token=t")
     values = helm.values_file(VALUES, "install-values.yaml")
     helm.run(
         "install", RELEASE, str(CHART), "--namespace", NS, "--values", str(values),
         "--timeout", "2m", kubeconfig=cp.kubeconfig,
     )  # fmt: skip
-    cp.kubectl("apply", "-f", "-", input=tenant(TENANT))
+    cp.kubectl("apply", "-f", "-", input=installing.tenant(TENANT))
     yield cp
     helm.run("uninstall", RELEASE, "--namespace", NS, check=False, kubeconfig=cp.kubeconfig)
     cp.kubectl("delete", "namespace", NS, TENANT, "--wait=true", "--timeout=120s")
@@ -90,7 +82,7 @@ def test_the_server_accepts_every_option_strictly(released: ControlPlane, helm: 
 
 def test_restricted_pod_security_admits_the_charts_pod(released: ControlPlane) -> None:
     selector = f"app.kubernetes.io/instance={RELEASE},app.kubernetes.io/component=exporter"
-    pod = admitted_pod(released, NS, selector)
+    pod = installing.admitted_pod(released, NS, selector)
     assert pod["spec"]["serviceAccountName"] == FULLNAME
     env = {e["name"]: e for e in pod["spec"]["containers"][0]["env"]}
     assert env["QUOTAMETER_CLUSTER_NAME"]["value"] == "loopback"
@@ -101,12 +93,14 @@ def test_daemon_with_the_charts_serviceaccount_exports_what_admin_sees(
     released: ControlPlane, run_daemon: Callable[..., DaemonProcess], tmp_path: Path
 ) -> None:
     as_admin = run_daemon()
-    kubeconfig = sa_kubeconfig(released, tmp_path / "sa.kubeconfig", account=FULLNAME, namespace=NS)
-    assert_exports_what_admin_sees(run_daemon(kubeconfig=kubeconfig), as_admin, TENANT)
+    kubeconfig = installing.sa_kubeconfig(
+        released, tmp_path / "sa.kubeconfig", account=FULLNAME, namespace=NS
+    )
+    installing.assert_exports_what_admin_sees(run_daemon(kubeconfig=kubeconfig), as_admin, TENANT)
 
 
 def test_the_charts_serviceaccount_may_not_read_secrets_or_write(released: ControlPlane) -> None:
-    assert_read_only(released, SA)
+    installing.assert_read_only(released, SA)
 
 
 def test_uninstall_removes_the_cluster_scoped_objects(released: ControlPlane, helm: Helm) -> None:
