@@ -22,13 +22,14 @@ from prometheus_client.exposition import choose_encoder
 
 from exporter.cost.csvout import ChargebackParamError, parse_group_by, parse_month
 from exporter.cost.days import month_of
+from exporter.cost.focuscsv import parse_format
 from exporter.errors import LedgerError
 from exporter.failures import contain
 from exporter.metrics.exposition import CONTENT_TYPE
 from exporter.model.health import InformerHealth
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-# chargeback(month=..., group_by=...) -> the CSV's bytes
+# chargeback(month=..., group_by=..., fmt="csv" | "focus") -> the CSV's bytes
 Chargeback = Callable[..., Awaitable[bytes]]
 PROTECTED_PREFIXES = ("/api/", "/chargeback.csv")
 
@@ -117,14 +118,16 @@ def build_app(
         try:
             parse_month(month)
             parse_group_by(group_by)
+            fmt = parse_format(request.query.get("format"), group_by=group_by)
         except ChargebackParamError as e:
             return json_error(400, str(e))
-        body = await chargeback(month=month, group_by=group_by)
+        body = await chargeback(month=month, group_by=group_by, fmt=fmt)
+        name = f"{'focus' if fmt == 'focus' else 'chargeback'}-{month}.csv"
         return web.Response(
             body=body,
             content_type="text/csv",
             charset="utf-8",
-            headers={"Content-Disposition": f'attachment; filename="chargeback-{month}.csv"'},
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
 
     app = web.Application(middlewares=[_errors_middleware(log), _auth_middleware(api_token)])

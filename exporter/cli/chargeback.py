@@ -1,4 +1,5 @@
-"""`quotameter chargeback`: a month's CSV from the ledger or from Prometheus (fleet mode)."""
+"""`quotameter chargeback`: a month's CSV from the ledger or from Prometheus (fleet mode),
+or the month's FOCUS export from the ledger (`--format focus`)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ import time
 from pathlib import Path
 
 from exporter.cost.csvout import ChargebackParamError, parse_group_by, parse_month, render_csv
+from exporter.cost.focuscsv import parse_format
 from exporter.cost.pricing import load_pricing
 from exporter.cost.progress import TerminalProgress
 from exporter.errors import LedgerError, LedgerInUse, LedgerReadOnly
 from exporter.fleet.chargeback import fleet_chargeback
 from exporter.fleet.promapi import PrometheusError
+from exporter.ledger.focusreport import ledger_focus
 from exporter.ledger.reports import ledger_csv, policy_of
 from exporter.ledger.store import Ledger
 from exporter.settings import Settings
@@ -27,9 +30,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--month", help="UTC month, YYYY-MM (default: the current month)")
     parser.add_argument(
         "--group-by",
-        default="team",
         choices=("team", "namespace", "vcluster"),
         help="one row per team (default), namespace, or vcluster",
+    )
+    parser.add_argument(
+        "--format",
+        help="csv (default), or focus: FinOps FOCUS rows per UTC day x namespace (x vcluster) "
+        "x resource, from the ledger (not with --group-by or --prometheus)",
     )
     parser.add_argument("-o", "--output", type=Path, help="write the CSV here (default: stdout)")
     parser.add_argument(
@@ -46,7 +53,18 @@ def run_chargeback(settings: Settings, args: argparse.Namespace) -> int:
     try:
         parse_month(month)
         parse_group_by(args.group_by)
-        body = _fleet(settings, args, month) if args.prometheus else _ledger(settings, args, month)
+        focus = parse_format(args.format, group_by=args.group_by) == "focus"
+        if focus and args.prometheus:
+            raise ChargebackParamError(
+                "format: focus is written from the ledger; fleet mode (--prometheus) "
+                "writes only csv",
+                parameter="format",
+                value=args.format,
+            )
+        if args.prometheus:
+            body = _fleet(settings, args, month)
+        else:
+            body = _ledger(settings, args, month, focus=focus)
     except ChargebackParamError as e:
         sys.stderr.write(f"quotameter chargeback: {e}\n")
         return EXIT_USAGE
@@ -69,11 +87,18 @@ def run_chargeback(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _ledger(settings: Settings, args: argparse.Namespace, month: str) -> bytes:
+def _ledger(settings: Settings, args: argparse.Namespace, month: str, *, focus: bool) -> bytes:
     if not settings.ledger_path.is_file():
         raise LedgerError(f"no ledger at {settings.ledger_path} (set QUOTAMETER_LEDGER_PATH)")
     ledger = Ledger.open(settings.ledger_path, readonly=True)
     try:
+        if focus:
+            return ledger_focus(
+                ledger,
+                month=month,
+                cluster=settings.cluster_name,
+                pricing=load_pricing(settings.pricing_file),
+            )
         return ledger_csv(
             ledger,
             month=month,

@@ -26,6 +26,7 @@ DEFAULT_GPU_HOUR = 2.5
 DEFAULT_GPU_RESOURCES = ("nvidia.com/gpu", "amd.com/gpu")
 DEFAULT_STORAGE_GIB_HOUR = 0.10 / 720  # 0.0001389: 0.10 per GiB-month of 30 days
 ANY_CLASS = "*"
+DEFAULT_PROVIDER = "quotameter"
 
 MAX_PRICE = 1e9  # per unit-hour: past any currency's price of a GPU
 MAX_BUDGET = 1e15  # per month, as for the budget annotation (exporter.model.compact)
@@ -123,6 +124,8 @@ class PricingFile(_Strict):
     """The whole pricing file; every field has a default, so ``{}`` is valid."""
 
     currency: str = Field("USD", min_length=1, max_length=16, pattern=r"^\S+$")
+    # Who the FOCUS export names as ProviderName, PublisherName and InvoiceIssuerName.
+    provider: str = Field(DEFAULT_PROVIDER, min_length=1, max_length=64, pattern=r"^\S(.*\S)?$")
     cpu_core_hour: Price = DEFAULT_CPU_CORE_HOUR
     memory_gib_hour: Price = DEFAULT_MEMORY_GIB_HOUR
     gpu_hour: dict[str, Price] = Field(default_factory=_default_gpu_prices)

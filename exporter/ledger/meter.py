@@ -31,6 +31,7 @@ from exporter.cost.integrator import Batch, Integrator
 from exporter.cost.pricing import Pricing
 from exporter.cost.records import CAPACITY_NAMESPACE, COST_RESOURCES, METRIC_SCALE
 from exporter.cost.repricing import Repricer
+from exporter.ledger.focusreport import ledger_focus
 from exporter.ledger.reports import ledger_csv
 from exporter.ledger.store import CostKey, Ledger, month_costs
 from exporter.model.costview import ClusterCost, CostLine, CostView
@@ -147,9 +148,18 @@ class CostMeter:
             await sleep(interval)
             await self.flush_off_loop()
 
-    async def chargeback_csv(self, *, month: str, group_by: str | None, cluster: str) -> bytes:
-        """A month's chargeback CSV, including everything accrued up to now."""
+    async def chargeback_csv(
+        self, *, month: str, group_by: str | None, cluster: str, fmt: str = "csv"
+    ) -> bytes:
+        """A month's chargeback CSV, or its FOCUS export (``fmt="focus"``), including
+        everything accrued up to now."""
         await self.flush_off_loop()
+        if fmt == "focus":
+            return await self._in_worker(
+                lambda: ledger_focus(
+                    self.ledger, month=month, cluster=cluster, pricing=self.pricing
+                )
+            )
         return await self._in_worker(
             lambda: ledger_csv(
                 self.ledger, month=month, group_by=group_by, cluster=cluster, pricing=self.pricing

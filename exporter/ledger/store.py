@@ -20,6 +20,8 @@ Reading, for chargeback (all amounts as stored, i.e. up to the last flush):
 - ``month_totals(month)``: the month summed in SQL, per owner x resource and per
   day x resource (allocated, capacity): what chargeback needs, in about 0.4 s where
   ``rows`` takes 1 s for 5,000 namespaces.
+- ``month_days(month)``: ``month_totals`` and ``rows`` read in one snapshot, for the
+  FOCUS export (its days must add up to the month's chargeback exactly).
 - ``coverage_days(month)``, ``last_flush_timestamp``.
 - ``month_cost(month)``: stored cost per (namespace, team, resource) of the month, and
   the number of writes it includes (for quotameter_cost_month_to_date).
@@ -199,6 +201,12 @@ class Ledger:
             tuple(DayTotal(day, resource, *sums) for (day, resource), sums in days.items()),
         )
 
+    def month_days(self, month: str) -> tuple[MonthTotals, list[LedgerRow]]:
+        """``month_totals`` and ``rows`` of ``month`` read in one snapshot, so that a
+        flush by the writer between the two reads cannot make them disagree."""
+        with self._snapshot():
+            return self.month_totals(month), self.rows(month)
+
     def coverage_days(self, month: str) -> list[Coverage]:
         """Observed seconds of each UTC day of ``month`` the daemon saw, by day."""
         query = "SELECT day, observed_seconds FROM coverage WHERE day >= ? AND day < ? ORDER BY 1"
@@ -249,6 +257,17 @@ class Ledger:
                 raise
         except sqlite3.Error as e:
             raise LedgerError(f"cannot {action} ledger {self.path}: {e}") from e
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        # A read transaction: SQLite (WAL) keeps one view of the file until COMMIT.
+        with self._reading():
+            self._db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            with self._reading():
+                self._db.execute("COMMIT")
 
     @contextmanager
     def _reading(self) -> Iterator[None]:
