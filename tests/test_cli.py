@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 from exporter import __version__
+from exporter.ledger.store import Ledger
 
 
 def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -72,3 +73,26 @@ def test_missing_kubeconfig_exits_2(tmp_path) -> None:
     out = run("run", "--kubeconfig", "/nonexistent", "--ledger-path", str(tmp_path / "l.sqlite"))
     assert out.returncode == 2
     assert "cannot load kubeconfig" in out.stderr
+
+
+def test_bad_format_parameters_exit_2_with_one_line_naming_the_parameter(tmp_path) -> None:
+    ledger = tmp_path / "ledger.sqlite"
+    Ledger.open(ledger).close()
+    base = ("chargeback", "--ledger-path", str(ledger), "--month", "2026-01")
+    cases = [
+        (("--format", "xml"), "quotameter chargeback: format: expected one of csv, focus, "
+                              "got 'xml'"),
+        (("--format", "focus", "--group-by", "team"), "quotameter chargeback: group_by: not "
+                                                      "used with format=focus"),
+        (("--format", "focus", "--prometheus", "http://127.0.0.1:9"),
+         "quotameter chargeback: format: focus is written from the ledger"),
+    ]  # fmt: skip
+    for args, message in cases:
+        out = run(*base, *args)
+        assert (out.returncode, out.stdout) == (2, ""), out.stderr
+        assert len(out.stderr.splitlines()) == 1
+        assert out.stderr.startswith(message), out.stderr
+    out = run(*base, "--format", "focus")
+    assert out.returncode == 0
+    assert len(out.stdout.splitlines()) == 1  # an empty month: the header alone
+    assert out.stdout.startswith("BilledCost,EffectiveCost,ListCost,ContractedCost,")

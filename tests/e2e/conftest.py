@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,9 +12,11 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from exporter.app import Daemon, build_daemon, serve
+from exporter.app import EXAMPLE_PRICING, Daemon, build_daemon, serve
 from exporter.kube.config import static_config
 from exporter.settings import load_settings
+from quotasim.cluster import Cluster
+from quotasim.scenario import load_scenario
 from quotasim.server import SimServer
 
 
@@ -62,7 +65,13 @@ async def daemon(sim: SimServer, tmp_path: Path) -> AsyncIterator[RunningDaemon]
             "ledger_path": str(tmp_path / "ledger.sqlite"),
         }
     )
-    built = build_daemon(settings)
+    async with _serving(build_daemon(settings), sim) as running:
+        yield running
+
+
+@asynccontextmanager
+async def _serving(built: Daemon, sim: SimServer) -> AsyncIterator[RunningDaemon]:
+    """Serve `built` on a free port against `sim` until the block ends, then stop it."""
     stop, port = asyncio.Event(), asyncio.get_running_loop().create_future()
     task = asyncio.create_task(
         serve(built, static_config(sim.url), stop=stop, on_started=port.set_result)
@@ -73,3 +82,27 @@ async def daemon(sim: SimServer, tmp_path: Path) -> AsyncIterator[RunningDaemon]
         yield running
     stop.set()
     await task
+
+
+@pytest.fixture
+async def demo_daemon(tmp_path: Path) -> AsyncIterator[RunningDaemon]:
+    """The daemon on the demo scenario with the example prices (GPU and spot nodes, a
+    shared namespace, a vcluster, budgets, a Deployment the quota refuses), ready."""
+    cluster = Cluster(seed=7)
+    load_scenario(cluster, "demo")
+    sim = SimServer(cluster, bookmark_seconds=0.2)
+    await sim.start()
+    settings = load_settings(
+        flags={
+            "host": "127.0.0.1",
+            "port": 0,
+            "log_level": "warning",
+            "log_format": "json",
+            "cluster_name": "demo",
+            "pricing_file": str(EXAMPLE_PRICING),
+            "ledger_path": str(tmp_path / "ledger.sqlite"),
+        }
+    )
+    async with _serving(build_daemon(settings), sim) as running:
+        yield running
+    await sim.stop()
