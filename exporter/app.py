@@ -82,6 +82,7 @@ def build_daemon(settings: Settings) -> Daemon:
         ),
         chargeback=partial(meter.chargeback_csv, cluster=settings.cluster_name),
         api_token=token,
+        cluster=settings.cluster_name,
     )
     return Daemon(settings, health, state, usage, meter, registry, app, text)
 

@@ -1,4 +1,5 @@
-"""The HTTP server: /metrics, health, the JSON API and the chargeback CSV (aiohttp).
+"""The HTTP server: /metrics, health, the JSON API, the chargeback CSV and the overview
+page (aiohttp).
 
 Handlers only read: the registry renders a snapshot, the summary comes from a
 callable the app wires in, and the CSV is built off the event loop by the coroutine
@@ -27,11 +28,19 @@ from exporter.errors import LedgerError
 from exporter.failures import contain
 from exporter.metrics.exposition import CONTENT_TYPE
 from exporter.model.health import InformerHealth
+from exporter.overview import CSP, render_overview
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # chargeback(month=..., group_by=..., fmt="csv" | "focus") -> the CSV's bytes
 Chargeback = Callable[..., Awaitable[bytes]]
+OVERVIEW_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
 PROTECTED_PREFIXES = ("/api/", "/chargeback.csv")
+PROTECTED_PATHS = ("/",)  # the overview page shows what the API does
 
 
 def json_response(body: object, *, status: int = 200) -> web.Response:
@@ -70,7 +79,8 @@ def _errors_middleware(log: Any):
 def _auth_middleware(token: str | None):
     @web.middleware
     async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if token and request.path.startswith(PROTECTED_PREFIXES):
+        protected = request.path in PROTECTED_PATHS or request.path.startswith(PROTECTED_PREFIXES)
+        if token and protected:
             sent = request.headers.get("Authorization", "")
             # Constant-time comparison: the token must not leak through timing.
             if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
@@ -89,6 +99,7 @@ def build_app(
     chargeback: Chargeback,
     api_token: str | None = None,
     log: Any = None,
+    cluster: str = "",
 ) -> web.Application:
     """The aiohttp application with every route of the daemon."""
     log = log if log is not None else structlog.get_logger("quotameter.web")
@@ -130,6 +141,10 @@ def build_app(
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
 
+    async def overview(request: web.Request) -> web.Response:
+        page = render_overview(summary(), cluster=cluster, now=time.time())
+        return web.Response(text=page, content_type="text/html", headers=OVERVIEW_HEADERS)
+
     app = web.Application(middlewares=[_errors_middleware(log), _auth_middleware(api_token)])
     app.add_routes(
         [
@@ -138,6 +153,7 @@ def build_app(
             web.get("/readyz", readyz),
             web.get("/api/v1/summary", api_summary),
             web.get("/chargeback.csv", chargeback_csv),
+            web.get("/", overview),
         ]
     )
     return app

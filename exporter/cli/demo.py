@@ -39,10 +39,12 @@ async def run_demo(
     )
     base = f"http://{_display_host(settings.host)}:{settings.port}"
     print(
-        f"\nquotameter demo: simulated cluster ({scenario} scenario) at {sim.url}\n"
-        f"  metrics:  {base}/metrics\n"
-        f"  summary:  {base}/api/v1/summary\n"
+        f"\nquotameter demo: open {base}/ (the overview page)\n"
+        f"  simulated cluster ({scenario} scenario) at {sim.url}\n"
+        f"  metrics:    {base}/metrics\n"
+        f"  summary:    {base}/api/v1/summary\n"
         f"  chargeback: {base}/chargeback.csv?group_by=namespace\n"
+        f"  FOCUS:      {base}/chargeback.csv?format=focus\n"
         f"  kubectl --kubeconfig {kubeconfig_out} get resourcequota -A\n",
         flush=True,
     )

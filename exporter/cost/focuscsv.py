@@ -11,16 +11,16 @@ formula get a leading apostrophe, as in the chargeback CSV.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from exporter.cost.csvout import ChargebackParamError, neutralise
-from exporter.cost.focusrows import FocusRow
+from exporter.cost.focusrows import FocusLine, FocusRow
 from exporter.cost.records import Owner
 
 FOCUS_VERSION = "1.2"
@@ -109,26 +109,47 @@ def charge_period(day: str) -> tuple[str, str]:
     return instant(start), instant(start + timedelta(days=1))
 
 
-def focus_cells(row: FocusRow, ctx: FocusContext) -> list[str]:
-    """One row as the export's cells, in COLUMNS order."""
-    money = micros_text(row.micros)
-    quantity, unit = hours_text(row.hours), UNITS[row.resource]
+# A row's cells in COLUMNS order are its money (x4), fixed text, its charge period, fixed
+# text, its quantity, its unit, its quantity again and fixed text. The fixed text of one
+# owner x resource x charge is the same every day: it is neutralised and quoted once.
+Segments = tuple[str, str, str, str]
+_NEEDS_QUOTES = re.compile('[,"\r\n]')
+
+
+def _segments(row: FocusRow, ctx: FocusContext) -> Segments:
+    """The fixed cells of a row's owner x resource x charge, as CSV text between the
+    cells that change from day to day."""
+    unit = UNITS[row.resource]
     category, subcategory, service = _SERVICES[
         "storage" if row.resource == "storage" else "compute"
     ]
     resource_id, resource_name, resource_type = _resource(row, ctx)
     namespace = row.owner.namespace  # empty for idle capacity: no sub account
-    cells = [
-        money, money, money, money, ctx.currency,
-        instant(ctx.start), instant(ctx.end), *charge_period(row.day),
-        "Usage", "", describe(row, ctx), "Usage-Based",
-        "Standard", quantity, unit, quantity, unit,
-        category, subcategory, service,
-        resource_id, resource_name, resource_type,
+    period = (ctx.currency, instant(ctx.start), instant(ctx.end))
+    charge = ("Usage", "", describe(row, ctx), "Usage-Based", "Standard")
+    rest = (
+        category, subcategory, service, resource_id, resource_name, resource_type,
         ctx.provider, ctx.provider, ctx.provider, "",
         ctx.account, ctx.account, namespace, namespace, tags(row.owner, ctx),
-    ]  # fmt: skip
-    return [neutralise(cell) for cell in cells]
+    )  # fmt: skip
+    return (
+        f",{_cells(period)},",
+        f",{_cells(charge)},",
+        f",{_cell(unit)},",
+        f",{_cell(unit)},{_cells(rest)}\r\n",
+    )
+
+
+def _cells(cells: Iterable[str]) -> str:
+    return ",".join(_cell(cell) for cell in cells)
+
+
+def _cell(text: str) -> str:
+    """One text cell: neutralised, then quoted as RFC 4180 (and the csv module) do."""
+    text = neutralise(text)
+    if _NEEDS_QUOTES.search(text):
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 def _resource(row: FocusRow, ctx: FocusContext) -> tuple[str, str, str]:
@@ -179,7 +200,14 @@ def tags(owner: Owner, ctx: FocusContext) -> str:
 def render_focus(rows: Iterable[FocusRow], ctx: FocusContext) -> bytes:
     """The FOCUS CSV (UTF-8, CRLF line ends, header first) of already sorted rows."""
     out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(COLUMNS)
-    writer.writerows(focus_cells(row, ctx) for row in rows)
+    out.write(",".join(COLUMNS) + "\r\n")
+    known: dict[FocusLine, Segments] = {}
+    for row in rows:
+        fixed = known.get(row.line) or known.setdefault(row.line, _segments(row, ctx))
+        money, quantity = micros_text(row.micros), hours_text(row.hours)
+        start, end = charge_period(row.day)
+        out.write(
+            f"{money},{money},{money},{money}{fixed[0]}{start},{end}{fixed[1]}"
+            f"{quantity}{fixed[2]}{quantity}{fixed[3]}"
+        )
     return out.getvalue().encode("utf-8")

@@ -17,7 +17,7 @@ from exporter.cost.focuscsv import (
     parse_format,
     render_focus,
 )
-from exporter.cost.focusrows import IDLE_OWNER, FocusRow
+from exporter.cost.focusrows import IDLE_OWNER, FocusLine, FocusRow
 from exporter.cost.records import Owner
 
 # FOCUS 1.2's mandatory columns, written out here rather than read from the code.
@@ -39,6 +39,10 @@ CONTEXT = FocusContext(
 VC = Owner("vc-sandbox", "web", vcluster="sandbox", virtual_namespace="shop")
 
 
+def row(day: str, owner: Owner, resource: str, charge: str, hours: float, micros: int) -> FocusRow:
+    return FocusRow(day, FocusLine(owner, resource, charge), hours, micros)
+
+
 def cells(*rows: FocusRow, context: FocusContext = CONTEXT) -> list[dict[str, str]]:
     """The rendered rows, each as {column: cell}."""
     text = render_focus(rows, context).decode()
@@ -55,8 +59,8 @@ def test_header_has_every_mandatory_column_and_the_conditional_ones_we_fill() ->
 
 
 def test_a_vcluster_namespace_usage_row() -> None:
-    (row,) = cells(FocusRow("2026-11-30", VC, "cpu", "usage", 12.5, 3_141_593))
-    assert row == {
+    (found,) = cells(row("2026-11-30", VC, "cpu", "usage", 12.5, 3_141_593))
+    assert found == {
         "BilledCost": "3.141593", "EffectiveCost": "3.141593", "ListCost": "3.141593",
         "ContractedCost": "3.141593", "BillingCurrency": "EUR",
         "BillingPeriodStart": "2026-11-01T00:00:00Z", "BillingPeriodEnd": "2026-12-01T00:00:00Z",
@@ -83,10 +87,10 @@ def test_a_vcluster_namespace_usage_row() -> None:
 def test_storage_shared_and_idle_rows() -> None:
     dev = Owner("dev", "agents")
     storage, shared, idle, share = cells(
-        FocusRow("2026-11-02", dev, "storage", "usage", 240.0, 10),
-        FocusRow("2026-11-02", dev, "memory", "shared", 1.25, 20),
-        FocusRow("2026-11-02", IDLE_OWNER, "gpu", "idle", 3.0, 7_500_000),
-        FocusRow("2026-11-02", dev, "gpu", "idle", 0.5, 1_250_000),
+        row("2026-11-02", dev, "storage", "usage", 240.0, 10),
+        row("2026-11-02", dev, "memory", "shared", 1.25, 20),
+        row("2026-11-02", IDLE_OWNER, "gpu", "idle", 3.0, 7_500_000),
+        row("2026-11-02", dev, "gpu", "idle", 0.5, 1_250_000),
     )
     assert (storage["ServiceCategory"], storage["ServiceSubcategory"], storage["ServiceName"]) == (
         "Storage", "Other (Storage)", "Kubernetes Persistent Volumes",
@@ -113,12 +117,19 @@ def test_an_unnamed_cluster_is_an_account_and_formulas_are_neutralised() -> None
     unnamed = FocusContext(
         start=CONTEXT.start, end=CONTEXT.end, cluster="", currency="USD", provider="=cmd|x"
     )
-    (row,) = cells(FocusRow("2026-11-01", Owner("dev", "=evil"), "cpu", "usage", 0, 0),
+    (found,) = cells(row("2026-11-01", Owner("dev", "=evil"), "cpu", "usage", 0, 0),
                    context=unnamed)  # fmt: skip
-    assert (row["BillingAccountId"], row["ResourceId"]) == ("default", "default/dev/cpu")
-    assert row["ProviderName"] == "'=cmd|x"
-    assert json.loads(row["Tags"])["team"] == "=evil"  # inside JSON, never a cell's start
-    assert (row["BilledCost"], row["PricingQuantity"]) == ("0.000000", "0.000000")
+    assert (found["BillingAccountId"], found["ResourceId"]) == ("default", "default/dev/cpu")
+    assert found["ProviderName"] == "'=cmd|x"
+    assert json.loads(found["Tags"])["team"] == "=evil"  # inside JSON, never a cell's start
+    assert (found["BilledCost"], found["PricingQuantity"]) == ("0.000000", "0.000000")
+
+
+def test_cells_with_commas_quotes_and_line_breaks_read_back_whole() -> None:
+    team = 'x,"y"\r\nz'
+    (found,) = cells(row("2026-11-01", Owner("dev", team), "cpu", "usage", 1, 1))
+    assert json.loads(found["Tags"])["team"] == team
+    assert found["SubAccountId"] == "dev"
 
 
 def test_money_has_six_decimals_exactly() -> None:

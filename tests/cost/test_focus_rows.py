@@ -86,14 +86,11 @@ def test_idle_shared_by_cost_follows_the_days_capacity_was_idle() -> None:
 
 
 def test_split_is_exact_and_falls_back_when_no_cell_has_weight() -> None:
-    cells = [(("2026-03-01", 0), 1.0), (("2026-03-02", 0), 1.0), (("2026-03-03", 0), 1.0)]
-    assert split(100, cells, fallback=("x", 0)) == {
-        ("2026-03-01", 0): 34, ("2026-03-02", 0): 33, ("2026-03-03", 0): 33,
-    }  # fmt: skip
-    zero = [(cell, 0.0) for cell, _ in cells]
-    assert sum(split(7, zero, fallback=("x", 0)).values()) == 7
-    assert split(7, [], fallback=("2026-03-01", 2)) == {("2026-03-01", 2): 7}
-    assert split(0, cells, fallback=("x", 0)) == {}
+    assert split(100, [1.0, 1.0, 1.0]) == [34, 33, 33]
+    assert split(10, [0.0, 3.0, 1.0]) == [0, 8, 2]  # a cell of no weight gets nothing
+    assert split(7, [0.0, 0.0, 0.0]) == [3, 2, 2]  # unless none has weight
+    assert split(7, []) == [7]  # no cell: one part, which the caller places
+    assert split(0, [1.0, 2.0]) == [0, 0]
 
 
 @settings(max_examples=300, deadline=None)
