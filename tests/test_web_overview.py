@@ -23,9 +23,14 @@ SUMMARY = {
 }  # fmt: skip
 
 
+async def no_chargeback(**_: object) -> bytes:
+    raise AssertionError("the overview page builds no CSV")
+
+
 async def client_for(token: str | None) -> TestClient:
     app = build_app(registry=CollectorRegistry(), text=lambda: b"", health=InformerHealth(),
-                    summary=lambda: SUMMARY, api_token=token, cluster="eu-1")  # fmt: skip
+                    summary=lambda: SUMMARY, chargeback=no_chargeback, api_token=token,
+                    cluster="eu-1")  # fmt: skip
     client = TestClient(TestServer(app))
     await client.start_server()
     return client
