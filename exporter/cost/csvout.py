@@ -52,11 +52,16 @@ def header(group_by: str) -> list[str]:
 
 def parse_group_by(text: str | None) -> str:
     """`group_by` checked against team | namespace | vcluster; absent means team."""
-    value = "team" if text is None else text
-    if value not in GROUP_BYS:
+    return parse_choice(text, parameter="group_by", choices=GROUP_BYS)
+
+
+def parse_choice(text: str | None, *, parameter: str, choices: tuple[str, ...]) -> str:
+    """A parameter that is one of ``choices``; absent means the first of them."""
+    value = choices[0] if text is None else text
+    if value not in choices:
         raise ChargebackParamError(
-            f"group_by: expected one of {', '.join(GROUP_BYS)}, got {value!r}",
-            parameter="group_by",
+            f"{parameter}: expected one of {', '.join(choices)}, got {value[:40]!r}",
+            parameter=parameter,
             value=value,
         )
     return value
@@ -89,17 +94,27 @@ def neutralise(cell: str) -> str:
     return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
 
 
+def fixed_point(amount: int, places: int) -> str:
+    """An integer number of 10**-places units as a decimal, exactly (no float)."""
+    sign = "-" if amount < 0 else ""
+    whole, part = divmod(abs(amount), 10**places)
+    return f"{sign}{whole}.{part:0{places}d}"
+
+
+def decimals(value: float, places: int) -> str:
+    """A float with ``places`` decimals; float dust never prints as -0.000."""
+    text = f"{value:.{places}f}"
+    return text[1:] if text == f"-{0:.{places}f}" else text
+
+
 def money(cents: int) -> str:
     """Integer cents as a fixed two-decimal amount, exactly."""
-    sign = "-" if cents < 0 else ""
-    whole, part = divmod(abs(cents), 100)
-    return f"{sign}{whole}.{part:02d}"
+    return fixed_point(cents, 2)
 
 
 def quantity(value: float) -> str:
     """A quantity with four decimals; float dust never prints as -0.0000."""
-    text = f"{value:.4f}"
-    return "0.0000" if text == "-0.0000" else text
+    return decimals(value, 4)
 
 
 def _key_cells(row: ChargebackRow, group_by: str) -> list[str]:

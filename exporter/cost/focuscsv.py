@@ -19,7 +19,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
-from exporter.cost.csvout import ChargebackParamError, neutralise
+from exporter.cost.csvout import (
+    ChargebackParamError,
+    decimals,
+    fixed_point,
+    neutralise,
+    parse_choice,
+)
 from exporter.cost.focusrows import FocusLine, FocusRow
 from exporter.cost.records import Owner
 
@@ -67,13 +73,7 @@ class FocusContext:
 def parse_format(text: str | None, *, group_by: str | None = None) -> str:
     """``format`` checked against csv | focus (absent means csv). FOCUS rows always go
     down to the namespace and vcluster, so a ``group_by`` beside it is refused."""
-    value = "csv" if text is None else text
-    if value not in FORMATS:
-        raise ChargebackParamError(
-            f"format: expected one of {', '.join(FORMATS)}, got {value[:40]!r}",
-            parameter="format",
-            value=value,
-        )
+    value = parse_choice(text, parameter="format", choices=FORMATS)
     if value == "focus" and group_by is not None:
         raise ChargebackParamError(
             "group_by: not used with format=focus, whose rows are always one per UTC day "
@@ -86,15 +86,12 @@ def parse_format(text: str | None, *, group_by: str | None = None) -> str:
 
 def micros_text(micros: int) -> str:
     """Integer millionths as a fixed six-decimal amount, exactly."""
-    sign = "-" if micros < 0 else ""
-    whole, part = divmod(abs(micros), 1_000_000)
-    return f"{sign}{whole}.{part:06d}"
+    return fixed_point(micros, 6)
 
 
 def hours_text(hours: float) -> str:
     """A quantity with six decimals; float dust never prints as -0.000000."""
-    text = f"{hours:.6f}"
-    return "0.000000" if text == "-0.000000" else text
+    return decimals(hours, 6)
 
 
 def instant(moment: datetime) -> str:

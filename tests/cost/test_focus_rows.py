@@ -93,17 +93,17 @@ def test_split_is_exact_and_falls_back_when_no_cell_has_weight() -> None:
     assert split(0, [1.0, 2.0]) == [0, 0]
 
 
-@settings(max_examples=300, deadline=None)
-@given(
-    ledger=ledgers(),
-    shared=st.frozensets(st.sampled_from(NAMESPACES)),
+policies = st.builds(
+    Policy,
     idle=st.sampled_from(IDLE_MODES),
-    split_mode=st.sampled_from(SPLITS),
+    shared_namespaces=st.frozensets(st.sampled_from(NAMESPACES)),
+    split=st.sampled_from(SPLITS),
 )
-def test_day_rows_add_up_to_every_chargeback_cell(
-    ledger: list[LedgerRow], shared: frozenset[str], idle: str, split_mode: str
-) -> None:
-    policy = Policy(idle=idle, shared_namespaces=shared, split=split_mode)
+
+
+@settings(max_examples=300, deadline=None)
+@given(ledger=ledgers(), policy=policies)
+def test_day_rows_add_up_to_every_chargeback_cell(ledger: list[LedgerRow], policy: Policy) -> None:
     rows, lines = day_rows(ledger, policy)
     assert sum(r.micros for r in lines) == sum(r.total_cents for r in rows) * MICROS_PER_CENT
     assert all(r.micros >= 0 and r.hours >= 0.0 for r in lines)

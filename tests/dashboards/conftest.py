@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
+from tests.aioprocess import stop
 from tests.e2e.promserver import PromServer, ScrapeTarget, free_port, prometheus_binary
 
 
@@ -47,16 +48,6 @@ async def _ready(url: str, process: asyncio.subprocess.Process, within: float) -
     return False
 
 
-async def _stop(process: asyncio.subprocess.Process) -> None:
-    if process.returncode is None:
-        process.terminate()
-        try:
-            await asyncio.wait_for(process.wait(), 10)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def demo(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Demo]:
     """`python -m exporter.cli demo` on a free port, churn and ledger flushes every second,
@@ -83,13 +74,13 @@ async def demo(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Demo]:
         url = f"http://127.0.0.1:{port}"
         if await _ready(url, process, within=30):
             break
-        await _stop(process)
+        await stop(process)
     else:
         pytest.fail(f"quotameter demo did not become ready:\n{log.read_text()[-3000:]}")
     try:
         yield Demo(url=url, address=f"127.0.0.1:{port}", log=log)
     finally:
-        await _stop(process)
+        await stop(process)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

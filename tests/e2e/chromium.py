@@ -22,6 +22,8 @@ from typing import Any
 import aiohttp
 import pytest
 
+from tests.aioprocess import stop
+
 FLAGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync",
@@ -157,13 +159,7 @@ async def browser_tab(profile: Path) -> AsyncIterator[Tab]:
                 finally:
                     await tab.close()
     finally:
-        if process.returncode is None:
-            process.terminate()
-        try:
-            await asyncio.wait_for(process.wait(), 10)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
+        await stop(process)
 
 
 async def _devtools_port(profile: Path, process: asyncio.subprocess.Process) -> int:

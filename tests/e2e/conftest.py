@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.app import EXAMPLE_PRICING, Daemon, build_daemon, serve
 from exporter.kube.config import static_config
-from exporter.settings import load_settings
+from exporter.settings import Settings, load_settings
 from quotasim.cluster import Cluster
 from quotasim.scenario import load_scenario
 from quotasim.server import SimServer
@@ -56,17 +56,22 @@ class RunningDaemon:
 @pytest.fixture
 async def daemon(sim: SimServer, tmp_path: Path) -> AsyncIterator[RunningDaemon]:
     """The daemon (port 0) watching the `sim` fixture's cluster, ready."""
-    settings = load_settings(
+    async with _serving(build_daemon(_settings(tmp_path)), sim) as running:
+        yield running
+
+
+def _settings(tmp_path: Path, **flags: object) -> Settings:
+    """A test daemon's settings: loopback, a free port, a ledger in ``tmp_path``."""
+    return load_settings(
         flags={
             "host": "127.0.0.1",
             "port": 0,
             "log_level": "warning",
             "log_format": "json",
             "ledger_path": str(tmp_path / "ledger.sqlite"),
+            **flags,
         }
     )
-    async with _serving(build_daemon(settings), sim) as running:
-        yield running
 
 
 @asynccontextmanager
@@ -92,17 +97,7 @@ async def demo_daemon(tmp_path: Path) -> AsyncIterator[RunningDaemon]:
     load_scenario(cluster, "demo")
     sim = SimServer(cluster, bookmark_seconds=0.2)
     await sim.start()
-    settings = load_settings(
-        flags={
-            "host": "127.0.0.1",
-            "port": 0,
-            "log_level": "warning",
-            "log_format": "json",
-            "cluster_name": "demo",
-            "pricing_file": str(EXAMPLE_PRICING),
-            "ledger_path": str(tmp_path / "ledger.sqlite"),
-        }
-    )
+    settings = _settings(tmp_path, cluster_name="demo", pricing_file=str(EXAMPLE_PRICING))
     async with _serving(build_daemon(settings), sim) as running:
         yield running
     await sim.stop()
