@@ -119,11 +119,12 @@ def main() -> int:
             "QUOTAMETER_LEDGER_FLUSH_SECONDS": "1",
             "QUOTAMETER_LOG_LEVEL": "warning",
         }
-        if args.tree is not None:
-            env["PYTHONPATH"] = str(args.tree.resolve())
+        tree = (args.tree or Path.cwd()).resolve()  # `python -m` imports from its cwd first
+        env["PYTHONPATH"] = str(tree)
         daemon = subprocess.Popen(
-            [sys.executable, "-m", "exporter.cli", "run"], env=env, stdout=subprocess.DEVNULL
-        )
+            [sys.executable, "-m", "exporter.cli", "run"],
+            env=env, cwd=tree, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
         try:
             url = f"http://127.0.0.1:{port}"
             wait_ready(url, daemon)

@@ -23,6 +23,7 @@ from exporter.cost.pricing import Pricing, load_pricing
 from exporter.errors import ConfigError
 from exporter.kube.client import ClientLimits, KubeClient
 from exporter.kube.config import ApiConfig, load_config
+from exporter.kube.gctuning import freeze_after_lists
 from exporter.kube.informer import InformerOptions, run_informers, supervise
 from exporter.kube.metricspoll import UsagePoller
 from exporter.kube.resources import RESOURCES
@@ -152,8 +153,8 @@ async def serve(
             # never more than a quarter of the loop's time, however big the cluster.
             while True:
                 began = time.monotonic()
-                await meter.tick()
-                daemon.text.cost_text()
+                view = await meter.tick()
+                await asyncio.to_thread(daemon.text.render_cost, view)
                 pause = max(MIN_COST_REFRESH_SECONDS, 3 * (time.monotonic() - began))
                 await asyncio.sleep(pause)
                 await meter.until_changed(settings.cost_refresh_seconds - pause)
@@ -201,6 +202,7 @@ def stop_on_signals() -> asyncio.Event:
 async def run(settings: Settings) -> int:
     """`quotameter run`: watch the cluster of the kubeconfig or the in-cluster account."""
     configure_logging(level=settings.log_level, fmt=settings.log_format)
+    freeze_after_lists()
     daemon = build_daemon(settings)  # local files first: a bad pricing file fails fast
     api = await asyncio.to_thread(
         load_config, kubeconfig=settings.kubeconfig, context=settings.context

@@ -23,11 +23,12 @@ LISTING_THRESHOLD = 100_000
 class _Deferral:
     """How many LISTs are in progress, and the thresholds to restore after the last."""
 
-    __slots__ = ("active", "saved")
+    __slots__ = ("active", "freeze", "saved")
 
     def __init__(self) -> None:
         self.active = 0
         self.saved: tuple[int, int, int] = (0, 0, 0)
+        self.freeze = False  # gc.freeze() when the last LIST in progress ends
 
 
 # The thresholds belong to the interpreter, so the count of LISTs is per process too.
@@ -53,3 +54,15 @@ def fewer_collections(threshold: int = LISTING_THRESHOLD) -> Iterator[None]:
         deferral.active -= 1
         if deferral.active == 0:
             gc.set_threshold(*deferral.saved)
+            if deferral.freeze:
+                gc.freeze()
+
+
+def freeze_after_lists(enabled: bool = True) -> None:
+    """After each LIST (the last of those in progress), move every object the process
+    holds out of the collector's sight (gc.freeze). What a LIST leaves is the state's
+    records, alive until their objects change; reference counting still frees them, and
+    a full collection no longer walks the whole cluster, stalling every scrape and watch
+    (0.39 s at 575,000 objects for 5,000 namespaces, 3 ms once frozen). For the daemon's
+    process, not for a test run."""
+    _DEFERRAL.freeze = enabled

@@ -145,21 +145,19 @@ class TextExposition:
         self._render_all(parts, cluster_samples(metrics_api_up=up))
         self._render_all(parts, health_samples(self._health.snapshot(), version=self._version))
         if self._cost is not None:
-            parts.append(self.cost_text())
+            if self._cost_text[0] is None:  # no accounting tick has rendered one yet
+                self.render_cost(self._cost())
+            parts.append(self._cost_text[1])
         if self._others is not None:
             parts.append(generate_latest(self._others))
         return b"".join(parts)
 
-    def cost_text(self) -> bytes:
-        """The cost metrics of the current CostView, rendered once per view: call it
-        after each accounting tick so that scrapes only concatenate."""
-        assert self._cost is not None
-        view = self._cost()
-        if view is not self._cost_text[0]:
-            parts: list[bytes] = []
-            self._render_all(parts, cost_samples(view))
-            self._cost_text = (view, b"".join(parts))
-        return self._cost_text[1]
+    def render_cost(self, view: CostView) -> None:
+        """Render the cost metrics of ``view`` for the scrapes that follow. The view is
+        immutable, so this may run in a worker thread (the accounting task does)."""
+        parts: list[bytes] = []
+        self._render_all(parts, cost_samples(view))
+        self._cost_text = (view, b"".join(parts))
 
     def _refresh(self) -> list[_Entry]:
         """Bring every namespace's chunks up to date; forget namespaces that are gone."""

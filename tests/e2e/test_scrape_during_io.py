@@ -63,7 +63,7 @@ async def test_metrics_answer_within_100_ms_during_a_csv_build_and_a_flush(
 
         populate(NAMESPACES, time.time(), into=daemon.meter.integrator)
         await daemon.meter.tick()  # what the accounting task does: the view, then its text
-        daemon.text.cost_text()
+        daemon.text.render_cost(daemon.meter.latest)
         flushing = asyncio.ensure_future(daemon.meter.flush_off_loop())
         during_flush = await scrape_while(flushing, session, url)
         flushed = await flushing

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from exporter.kube.gctuning import fewer_collections
+from exporter.kube.gctuning import fewer_collections, freeze_after_lists
 
 
 @pytest.fixture(autouse=True)
@@ -57,3 +57,17 @@ def test_a_higher_threshold_is_never_lowered() -> None:
     gc.set_threshold(200_000, 10, 10)
     with fewer_collections(50_000):
         assert gc.get_threshold() == (200_000, 10, 10)
+
+
+def test_the_daemon_freezes_what_the_last_list_left() -> None:
+    freeze_after_lists()
+    try:
+        with fewer_collections(50_000), fewer_collections(50_000):
+            records = [{"pod": i} for i in range(1000)]
+        assert gc.get_freeze_count() >= len(records)  # the records, out of the GC's sight
+    finally:
+        freeze_after_lists(False)
+        gc.unfreeze()
+    with fewer_collections(50_000):
+        pass
+    assert gc.get_freeze_count() == 0  # off by default: a test run freezes nothing
