@@ -145,8 +145,9 @@ class TextExposition:
         self._render_all(parts, cluster_samples(metrics_api_up=up))
         self._render_all(parts, health_samples(self._health.snapshot(), version=self._version))
         if self._cost is not None:
-            if self._cost_text[0] is None:  # no accounting tick has rendered one yet
-                self.render_cost(self._cost())
+            view = self._cost()
+            if view is not self._cost_text[0]:  # the accounting task has not rendered it yet
+                self.render_cost(view)
             parts.append(self._cost_text[1])
         if self._others is not None:
             parts.append(generate_latest(self._others))
