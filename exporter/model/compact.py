@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Hashable, Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from typing import TypeVar, cast
 
 from exporter.model.quantities import Quantity, QuantityError, resource_from_json
 
@@ -21,13 +21,13 @@ __all__ = [
     "as_mapping",
     "first_label",
     "intern_text",
+    "mapping_or_empty",
     "parse_money",
     "parse_resources",
     "pick_pairs",
     "resource_value",
     "resources_dict",
     "share",
-    "status_of",
     "to_resources",
 ]
 
@@ -35,6 +35,7 @@ Resources = tuple[tuple[str, int], ...]  # (resource name, nanos), sorted by nam
 EMPTY: Resources = ()
 
 _H = TypeVar("_H", bound=Hashable)
+_M = TypeVar("_M", bound=Mapping[str, object])
 
 # Pods of one template decode to equal tuples; keeping the first and handing it out
 # again turns thousands of copies into one. Cleared when full, so churn of distinct
@@ -97,7 +98,7 @@ def resources_dict(resources: Resources) -> dict[str, Quantity]:
     return {name: Quantity(nanos, "DecimalSI") for name, nanos in resources}
 
 
-def first_label(labels: Mapping[str, Any], keys: tuple[str, ...]) -> str | None:
+def first_label(labels: Mapping[str, object], keys: tuple[str, ...]) -> str | None:
     """The value of the first of ``keys`` present in ``labels``; empty values are absent."""
     for key in keys:
         value = labels.get(key)
@@ -106,26 +107,27 @@ def first_label(labels: Mapping[str, Any], keys: tuple[str, ...]) -> str | None:
     return None
 
 
-def pick_pairs(values: Mapping[str, Any], keys: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+def pick_pairs(values: Mapping[str, object], keys: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     """The (key, value) pairs of ``values`` for ``keys`` that are present, in ``keys`` order."""
     return tuple((intern_text(k), intern_text(str(values[k]))) for k in keys if values.get(k))
 
 
-def as_mapping(value: object) -> Mapping[str, Any]:
+def as_mapping(value: _M | None) -> _M:
     """A body field that must be a mapping: {} when null; TypeError when not a mapping."""
     if type(value) is dict:  # what JSON decodes to: skip the slower ABC check
         return value
     if value is None:
-        return {}
+        return cast(_M, {})  # every body TypedDict is total=False: {} is one of each
     if not isinstance(value, Mapping):
         raise TypeError(f"expected a mapping, got {type(value).__name__}")
     return value
 
 
-def status_of(body: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The object's status, or {} when it has none (yet)."""
-    status = body.get("status")
-    return status if type(status) is dict or isinstance(status, Mapping) else {}
+def mapping_or_empty(value: _M | None) -> _M:
+    """A body field read leniently (an object's status, say): the value when it is a
+    mapping, else {}; absent (a status not written yet) or not a mapping."""
+    # {} is a value of every body TypedDict, as in as_mapping
+    return value if type(value) is dict or isinstance(value, Mapping) else cast(_M, {})
 
 
 MAX_MONEY = Decimal(10**15)  # a quadrillion: past any budget, and exact as a float

@@ -14,20 +14,22 @@ is added. A sidecar is an init container with ``restartPolicy: Always``.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Literal
 
+from exporter.model.bodies import Container, PodSpec, ResourceRequirements
 from exporter.model.quantities import Quantity, QuantityError, resource_from_json
 
 __all__ = ["default_requests_from_limits", "pod_limits", "pod_requests"]
 
 ResourceList = dict[str, Quantity]
+Side = Literal["requests", "limits"]
 
 # Pod-level resources may set only these (plus hugepages-*); others are ignored there.
 _POD_LEVEL_RESOURCES = frozenset({"cpu", "memory"})
 _HUGEPAGES_PREFIX = "hugepages-"
 
 
-def pod_requests(spec: Mapping[str, Any]) -> ResourceList:
+def pod_requests(spec: PodSpec) -> ResourceList:
     """Effective requests of a pod spec, keyed by resource name (cpu, memory, ...).
 
     Raises QuantityError naming the container and resource for a malformed quantity.
@@ -38,7 +40,7 @@ def pod_requests(spec: Mapping[str, Any]) -> ResourceList:
     return totals
 
 
-def pod_limits(spec: Mapping[str, Any]) -> ResourceList:
+def pod_limits(spec: PodSpec) -> ResourceList:
     """Effective limits of a pod spec; a resource no container limits is absent (unlimited).
 
     Raises QuantityError naming the container and resource for a malformed quantity.
@@ -52,13 +54,13 @@ def pod_limits(spec: Mapping[str, Any]) -> ResourceList:
     return totals
 
 
-def default_requests_from_limits(container: Mapping[str, Any]) -> dict[str, Any]:
+def default_requests_from_limits(container: Container) -> ResourceRequirements:
     """Return a copy of the container's ``resources`` with requests defaulted from limits.
 
     This is the API server's pod defaulting: each limit without a matching request
     becomes the request too. Values are copied verbatim; nothing is parsed.
     """
-    resources = dict(container.get("resources") or {})
+    resources = (container.get("resources") or {}).copy()
     limits = resources.get("limits")
     if not isinstance(limits, Mapping) or not limits:
         return resources
@@ -69,7 +71,7 @@ def default_requests_from_limits(container: Mapping[str, Any]) -> dict[str, Any]
     return resources
 
 
-def _aggregate_containers(spec: Mapping[str, Any], kind: str) -> ResourceList:
+def _aggregate_containers(spec: PodSpec, kind: Side) -> ResourceList:
     """Combine app containers, sidecars and init containers per the sidecar KEP formula."""
     totals: ResourceList = {}
     for container in _containers(spec, "containers"):
@@ -91,7 +93,7 @@ def _aggregate_containers(spec: Mapping[str, Any], kind: str) -> ResourceList:
     return totals
 
 
-def _apply_pod_level(totals: ResourceList, spec: Mapping[str, Any], kind: str) -> None:
+def _apply_pod_level(totals: ResourceList, spec: PodSpec, kind: Side) -> None:
     """Let pod-level ``spec.resources`` override the resources it may set."""
     resources = spec.get("resources")
     if not resources:
@@ -103,7 +105,9 @@ def _apply_pod_level(totals: ResourceList, spec: Mapping[str, Any], kind: str) -
             totals[name] = quantity
 
 
-def _containers(spec: Mapping[str, Any], field: str) -> Iterator[Mapping[str, Any]]:
+def _containers(
+    spec: PodSpec, field: Literal["containers", "initContainers"]
+) -> Iterator[Container]:
     """Yield the containers listed under ``field``, treating absent or null as none."""
     containers = spec.get(field) or ()
     if not isinstance(containers, list | tuple):
@@ -114,7 +118,7 @@ def _containers(spec: Mapping[str, Any], field: str) -> Iterator[Mapping[str, An
         yield container
 
 
-def _container_list(container: Mapping[str, Any], kind: str) -> ResourceList:
+def _container_list(container: Container, kind: Side) -> ResourceList:
     """Parse one container's requests or limits, naming the container on error."""
     resources = container.get("resources") or {}
     where = f"container {container.get('name', '?')!r} resources.{kind}"

@@ -14,9 +14,9 @@ means the same text was decoded before. Specs with pod-level ``resources`` or an
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
+from exporter.model.bodies import PodSpec, ResourceRequirements
 from exporter.model.compact import (
     Resources,
     as_mapping,
@@ -48,15 +48,17 @@ class PodShape(NamedTuple):
     best_effort: bool  # the BestEffort QoS class, as quota scopes see it
 
 
-Key = tuple[tuple[tuple, ...], tuple[tuple, ...]]  # (app containers, init containers)
+Items = tuple[tuple[object, object], ...]  # a raw ResourceList's items
+ContainerKey = tuple[object, bool, Items, Items]  # (raw name, sidecar, requests, limits)
+Key = tuple[tuple[ContainerKey, ...], tuple[ContainerKey, ...]]  # (app, init containers)
 
 # Cleared when full, so churn of distinct shapes cannot grow it without bound.
 _SHAPES: dict[Key, PodShape] = {}
 _SHAPES_LIMIT = 1 << 14
-_NONE_DECLARED: Mapping[str, Any] = {}
+_NONE_DECLARED: ResourceRequirements = {}
 
 
-def pod_shape(spec: Mapping[str, Any]) -> PodShape:
+def pod_shape(spec: PodSpec) -> PodShape:
     """Decode the containers of a pod spec, reusing the result of an identical spec.
 
     Raises what decoding raises (QuantityError, TypeError...) for a malformed spec."""
@@ -76,7 +78,7 @@ def pod_shape(spec: Mapping[str, Any]) -> PodShape:
     return shape
 
 
-def decode_shape(spec: Mapping[str, Any]) -> PodShape:
+def decode_shape(spec: PodSpec) -> PodShape:
     """Decode the containers of a pod spec in full, without the memo."""
     return PodShape(
         to_resources(pod_requests(spec)),
@@ -86,7 +88,7 @@ def decode_shape(spec: Mapping[str, Any]) -> PodShape:
     )
 
 
-def _containers(spec: Mapping[str, Any]) -> tuple[Container, ...]:
+def _containers(spec: PodSpec) -> tuple[Container, ...]:
     found = []
     for container in (*(spec.get("containers") or ()), *(spec.get("initContainers") or ())):
         resources = as_mapping(container.get("resources"))
@@ -98,19 +100,18 @@ def _containers(spec: Mapping[str, Any]) -> tuple[Container, ...]:
     return share(tuple(found))
 
 
-def _key(spec: Mapping[str, Any]) -> Key | None:
+def _key(spec: PodSpec) -> Key | None:
     """The raw values the shape depends on; None for a spec decoded in full every time."""
     if spec.get("resources") is not None or spec.get("overhead"):
         return None
     app = _container_keys(spec.get("containers"))
-    init = spec.get("initContainers")
-    init = () if init is None else _container_keys(init, init=True)
+    init = _container_keys(spec.get("initContainers"), init=True)
     if app is None or init is None:
         return None
     return app, init
 
 
-def _container_keys(containers: object, *, init: bool = False) -> tuple[tuple, ...] | None:
+def _container_keys(containers: object, *, init: bool = False) -> tuple[ContainerKey, ...] | None:
     # Only plain lists of dicts: anything else takes the full decoder, which names the fault.
     if containers is None:
         return ()
@@ -125,7 +126,7 @@ def _container_keys(containers: object, *, init: bool = False) -> tuple[tuple, .
     return tuple(keys)
 
 
-def _container_key(container: object, *, init: bool) -> tuple | None:
+def _container_key(container: object, *, init: bool) -> ContainerKey | None:
     if type(container) is not dict:
         return None
     resources = container.get("resources")

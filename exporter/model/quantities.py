@@ -228,11 +228,13 @@ def _to_nanos(digits: str, fraction_len: int, base: int, exponent: int, text: st
         raise QuantityError(f"invalid quantity {text[:64]!r}: too large")
     numerator = int(significant) << (exponent if base == 2 else 0)
     if power >= 0:
-        return numerator * 10**power
+        scale: int = 10**power  # an int: the exponent is not negative
+        return numerator * scale
     # Binary multipliers add at most 19 digits; beyond that the value is below 1n.
     if -power >= len(significant) + 19:
         return 1
-    return -(-numerator // 10**-power)
+    divisor: int = 10**-power
+    return -(-numerator // divisor)
 
 
 def _settle(nanos: int, fmt: str) -> Quantity:

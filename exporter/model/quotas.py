@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Literal
 
+from exporter.model.bodies import (
+    Affinity,
+    PersistentVolumeClaim,
+    PodAffinityTerm,
+    PodSpec,
+    ResourceList,
+    ResourceQuotaSpec,
+    ScopedResourceSelectorRequirement,
+)
 from exporter.model.quantities import (
     Quantity,
     parse_quantity,
@@ -44,6 +54,10 @@ _REQUESTS = "requests."
 _HUGEPAGES = "hugepages-"
 _QOS_RESOURCES = ("cpu", "memory")
 _PRIORITY_CLASS = "PriorityClass"
+_AFFINITY_KINDS: tuple[Literal["podAffinity", "podAntiAffinity"], ...] = (
+    "podAffinity",
+    "podAntiAffinity",
+)
 _ONE = parse_quantity("1")
 _NANOS_PER_UNIT = 10**9
 
@@ -63,7 +77,7 @@ _FACTS: dict[tuple[bool, bool, str, bool], PodScopeFacts] = {}
 _FACTS_LIMIT = 4096
 
 
-def pod_scope_facts(spec: Mapping, *, best_effort: bool | None = None) -> PodScopeFacts:
+def pod_scope_facts(spec: PodSpec, *, best_effort: bool | None = None) -> PodScopeFacts:
     """Extract the scope-relevant facts from a pod spec. Raises QuantityError on bad values.
 
     ``best_effort``: is_best_effort(spec), when the caller has it already."""
@@ -85,19 +99,19 @@ def pod_scope_facts(spec: Mapping, *, best_effort: bool | None = None) -> PodSco
     return found
 
 
-def _qos_resource_lists(spec: Mapping) -> list[Mapping]:
+def _qos_resource_lists(spec: PodSpec) -> list[ResourceList]:
     # Pod-level resources, when present at all, decide QoS on their own.
     if spec.get("resources") is not None:
         pod_level = spec["resources"]
         return [pod_level.get("requests") or {}, pod_level.get("limits") or {}]
-    lists: list[Mapping] = []
+    lists: list[ResourceList] = []
     for container in (*(spec.get("containers") or ()), *(spec.get("initContainers") or ())):
         resources = container.get("resources") or {}
         lists += [resources.get("requests") or {}, resources.get("limits") or {}]
     return lists
 
 
-def is_best_effort(spec: Mapping) -> bool:
+def is_best_effort(spec: PodSpec) -> bool:
     """Whether a pod spec has the BestEffort QoS class: no positive cpu/memory anywhere."""
     return not any(
         quantity_from_json(values[name]).nanos > 0
@@ -107,13 +121,13 @@ def is_best_effort(spec: Mapping) -> bool:
     )
 
 
-def _cross_namespace_term(term: Mapping) -> bool:
+def _cross_namespace_term(term: PodAffinityTerm) -> bool:
     # An empty namespaceSelector ({}) selects every namespace, so presence is what counts.
     return bool(term.get("namespaces")) or term.get("namespaceSelector") is not None
 
 
-def _uses_cross_namespace_affinity(affinity: Mapping) -> bool:
-    for kind in ("podAffinity", "podAntiAffinity"):
+def _uses_cross_namespace_affinity(affinity: Affinity) -> bool:
+    for kind in _AFFINITY_KINDS:
         rules = affinity.get(kind) or {}
         required = rules.get("requiredDuringSchedulingIgnoredDuringExecution") or ()
         preferred = rules.get("preferredDuringSchedulingIgnoredDuringExecution") or ()
@@ -123,23 +137,25 @@ def _uses_cross_namespace_affinity(affinity: Mapping) -> bool:
     return False
 
 
-def scope_selectors(quota_spec: Mapping) -> list[Mapping]:
+def scope_selectors(quota_spec: ResourceQuotaSpec) -> list[ScopedResourceSelectorRequirement]:
     """The quota's scopes as selector expressions: plain scopes become Exists terms."""
-    plain = [{"scopeName": s, "operator": "Exists"} for s in quota_spec.get("scopes") or ()]
+    plain: list[ScopedResourceSelectorRequirement] = [
+        {"scopeName": s, "operator": "Exists"} for s in quota_spec.get("scopes") or ()
+    ]
     selector = quota_spec.get("scopeSelector") or {}
     return [*plain, *(selector.get("matchExpressions") or ())]
 
 
-def matches_scopes(quota_spec: Mapping, facts: PodScopeFacts) -> bool:
+def matches_scopes(quota_spec: ResourceQuotaSpec, facts: PodScopeFacts) -> bool:
     """Whether a pod with these facts is selected by every scope of the quota."""
     return all(_matches_selector(expr, facts) for expr in scope_selectors(quota_spec))
 
 
-def _matches_selector(expr: Mapping, facts: PodScopeFacts) -> bool:
+def _matches_selector(expr: ScopedResourceSelectorRequirement, facts: PodScopeFacts) -> bool:
     scope = expr.get("scopeName")
     if scope == _PRIORITY_CLASS:
         return _matches_priority_class(expr, facts.priority_class)
-    by_scope = {
+    by_scope: dict[str | None, bool] = {
         "Terminating": facts.terminating,
         "NotTerminating": not facts.terminating,
         "BestEffort": facts.best_effort,
@@ -150,7 +166,7 @@ def _matches_selector(expr: Mapping, facts: PodScopeFacts) -> bool:
     return by_scope.get(scope, False)
 
 
-def _matches_priority_class(expr: Mapping, priority_class: str) -> bool:
+def _matches_priority_class(expr: ScopedResourceSelectorRequirement, priority_class: str) -> bool:
     # Label-selector semantics over {"PriorityClass": name}, a set that is empty when the
     # pod names no priority class.
     operator = expr.get("operator")
@@ -167,7 +183,7 @@ def _matches_priority_class(expr: Mapping, priority_class: str) -> bool:
     return False
 
 
-def render_scopes(quota_spec: Mapping) -> str:
+def render_scopes(quota_spec: ResourceQuotaSpec) -> str:
     """A readable one-line rendering of scopes and scopeSelector, for a metric label."""
     parts = list(quota_spec.get("scopes") or ())
     selector = quota_spec.get("scopeSelector") or {}
@@ -234,7 +250,7 @@ def is_compute_key(key: str) -> bool:
     return key != POD_COUNT_KEY and pod_tracks_key(key)
 
 
-def pvc_storage_class(pvc: Mapping) -> str:
+def pvc_storage_class(pvc: PersistentVolumeClaim) -> str:
     """The claim's storage class; the legacy beta annotation wins over spec.storageClassName."""
     annotations = (pvc.get("metadata") or {}).get("annotations") or {}
     if _BETA_CLASS_ANNOTATION in annotations:
@@ -242,7 +258,7 @@ def pvc_storage_class(pvc: Mapping) -> str:
     return (pvc.get("spec") or {}).get("storageClassName") or ""
 
 
-def pvc_storage_request(pvc: Mapping) -> Quantity | None:
+def pvc_storage_request(pvc: PersistentVolumeClaim) -> Quantity | None:
     """Requested storage: the larger of spec request and status allocation, in whole bytes."""
     requested = ((pvc.get("spec") or {}).get("resources") or {}).get("requests") or {}
     if "storage" not in requested:
@@ -262,7 +278,7 @@ def _round_up_to_unit(value: Quantity) -> Quantity:
     return Quantity(value.nanos - remainder + _NANOS_PER_UNIT, value.format)
 
 
-def pvc_quota_usage(pvc: Mapping) -> dict[str, Quantity]:
+def pvc_quota_usage(pvc: PersistentVolumeClaim) -> dict[str, Quantity]:
     """What one PersistentVolumeClaim charges per quota key."""
     usage = {"persistentvolumeclaims": _ONE, PVC_COUNT_KEY: _ONE}
     storage_class = pvc_storage_class(pvc)

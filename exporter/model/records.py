@@ -11,18 +11,29 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
+from exporter.model.bodies import (
+    ApiObject,
+    LimitRange,
+    Namespace,
+    Node,
+    PersistentVolumeClaim,
+    Pod,
+    ResourceQuota,
+    ResourceQuotaSpec,
+    ScopedResourceSelectorRequirement,
+)
 from exporter.model.compact import (
     Resources,
     as_mapping,
     first_label,
     intern_text,
+    mapping_or_empty,
     parse_money,
     parse_resources,
     pick_pairs,
     share,
-    status_of,
 )
 from exporter.model.podshapes import Container, pod_shape
 from exporter.model.quantities import QuantityError
@@ -36,6 +47,30 @@ from exporter.model.quotas import (
     render_scopes,
     scope_selectors,
 )
+
+__all__ = [
+    "BUDGET_ANNOTATION",
+    "DEFAULT_TEAM_LABELS",
+    "LIMIT_CONSTRAINTS",
+    "VCLUSTER_MANAGED_BY",
+    "VCLUSTER_NAMESPACE",
+    "Container",
+    "DecodeError",
+    "LimitRangeRecord",
+    "NamespaceRecord",
+    "NodeRecord",
+    "PodRecord",
+    "PvcRecord",
+    "QuotaRecord",
+    "ScopeTerm",
+    "decode_limitrange",
+    "decode_namespace",
+    "decode_node",
+    "decode_pod",
+    "decode_pvc",
+    "decode_quota",
+    "object_key",
+]
 
 VCLUSTER_MANAGED_BY = "vcluster.loft.sh/managed-by"
 VCLUSTER_NAMESPACE = "vcluster.loft.sh/namespace"
@@ -113,8 +148,10 @@ class QuotaRecord:
         """Whether a pod with these scope facts is charged to this quota."""
         if not self.scope_terms:
             return True
-        terms = [{"scopeName": t.scope, "operator": t.operator, "values": t.values}
-                 for t in self.scope_terms]  # fmt: skip
+        terms: list[ScopedResourceSelectorRequirement] = [
+            {"scopeName": t.scope, "operator": t.operator, "values": t.values}
+            for t in self.scope_terms
+        ]
         return matches_scopes({"scopeSelector": {"matchExpressions": terms}}, facts)
 
 
@@ -148,7 +185,7 @@ class PvcRecord:
     phase: str
 
 
-def object_key(body: Mapping[str, Any]) -> tuple[str, str]:
+def object_key(body: ApiObject) -> tuple[str, str]:
     """(namespace, name) of an API object; namespace is "" for cluster-scoped kinds."""
     # type() first: JSON decodes to dicts, and the Mapping ABC check is slow.
     meta = body.get("metadata") if type(body) is dict or isinstance(body, Mapping) else None
@@ -160,9 +197,7 @@ def object_key(body: Mapping[str, Any]) -> tuple[str, str]:
     return intern_text(namespace), name
 
 
-def decode_pod(
-    body: Mapping[str, Any], *, team_labels: tuple[str, ...] = DEFAULT_TEAM_LABELS
-) -> PodRecord:
+def decode_pod(body: Pod, *, team_labels: tuple[str, ...] = DEFAULT_TEAM_LABELS) -> PodRecord:
     """Decode a Pod; ``team_labels`` are the label keys naming a team, first present wins."""
     namespace, name = object_key(body)
     try:
@@ -176,7 +211,7 @@ def decode_pod(
             namespace,
             name,
             str(meta.get("uid") or ""),
-            intern_text(status_of(body).get("phase") or "Pending"),
+            intern_text(mapping_or_empty(body.get("status")).get("phase") or "Pending"),
             intern_text(spec.get("nodeName") or ""),
             shape.requests,
             shape.limits,
@@ -189,7 +224,7 @@ def decode_pod(
 
 
 def _pod_labels(
-    labels: Mapping[str, Any], team_labels: tuple[str, ...]
+    labels: Mapping[str, str], team_labels: tuple[str, ...]
 ) -> tuple[str | None, str | None, str | None]:
     """(team, vcluster, virtual namespace) from a pod's labels."""
     if not labels:
@@ -203,7 +238,7 @@ def _pod_labels(
 
 
 def decode_namespace(
-    body: Mapping[str, Any],
+    body: Namespace,
     *,
     label_keys: tuple[str, ...] = DEFAULT_TEAM_LABELS,
     annotation_keys: tuple[str, ...] = (),
@@ -231,11 +266,11 @@ def decode_namespace(
         return replace(record, budget_invalid=True)
 
 
-def decode_quota(body: Mapping[str, Any]) -> QuotaRecord:
+def decode_quota(body: ResourceQuota) -> QuotaRecord:
     """Decode a ResourceQuota; hard/used come from status, spec.hard only until status.hard."""
     namespace, name = object_key(body)
     try:
-        spec, status = as_mapping(body.get("spec")), status_of(body)
+        spec, status = as_mapping(body.get("spec")), mapping_or_empty(body.get("status"))
         hard = status["hard"] if status.get("hard") is not None else spec.get("hard")
         return QuotaRecord(
             namespace=namespace,
@@ -249,7 +284,7 @@ def decode_quota(body: Mapping[str, Any]) -> QuotaRecord:
         raise DecodeError(f"resourcequota {namespace}/{name}: {e}") from e
 
 
-def decode_limitrange(body: Mapping[str, Any]) -> LimitRangeRecord:
+def decode_limitrange(body: LimitRange) -> LimitRangeRecord:
     """Decode a LimitRange into flat (type, resource, constraint, nanos) items."""
     namespace, name = object_key(body)
     try:
@@ -264,12 +299,12 @@ def decode_limitrange(body: Mapping[str, Any]) -> LimitRangeRecord:
         raise DecodeError(f"limitrange {namespace}/{name}: {e}") from e
 
 
-def decode_node(body: Mapping[str, Any]) -> NodeRecord:
+def decode_node(body: Node) -> NodeRecord:
     """Decode a Node with all its labels (nodes are few, and pricing may select on any)."""
     _, name = object_key(body)
     try:
         labels = as_mapping(body["metadata"].get("labels"))
-        status = status_of(body)
+        status = mapping_or_empty(body.get("status"))
         return NodeRecord(
             name=intern_text(name),
             labels=tuple(sorted((intern_text(k), intern_text(str(v))) for k, v in labels.items())),
@@ -280,7 +315,7 @@ def decode_node(body: Mapping[str, Any]) -> NodeRecord:
         raise DecodeError(f"node {name}: {e}") from e
 
 
-def decode_pvc(body: Mapping[str, Any]) -> PvcRecord:
+def decode_pvc(body: PersistentVolumeClaim) -> PvcRecord:
     """Decode a PersistentVolumeClaim: its class and requested bytes (rounded up)."""
     namespace, name = object_key(body)
     try:
@@ -290,13 +325,13 @@ def decode_pvc(body: Mapping[str, Any]) -> PvcRecord:
             name=name,
             storage_class=intern_text(pvc_storage_class(body)),
             requested_bytes=None if storage is None else storage.nanos // 10**9,
-            phase=intern_text(status_of(body).get("phase") or "Pending"),
+            phase=intern_text(mapping_or_empty(body.get("status")).get("phase") or "Pending"),
         )
     except _MALFORMED as e:
         raise DecodeError(f"persistentvolumeclaim {namespace}/{name}: {e}") from e
 
 
-def _scope_terms(spec: Mapping[str, Any]) -> tuple[ScopeTerm, ...]:
+def _scope_terms(spec: ResourceQuotaSpec) -> tuple[ScopeTerm, ...]:
     return tuple(
         ScopeTerm(intern_text(str(e.get("scopeName") or "")),
                   intern_text(str(e.get("operator") or "")),

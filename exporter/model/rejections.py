@@ -36,6 +36,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from exporter.model.bodies import Event
+from exporter.model.compact import mapping_or_empty
+
 COMBINED_PREFIX = "(combined from similar events): "
 DEFAULT_EVENT_TTL = 3600.0  # kube-apiserver --event-ttl
 FAILED_CREATE = "FailedCreate"
@@ -159,7 +162,7 @@ class RejectionCounter:
         """A LIST starts (again, if an earlier attempt failed midway)."""
         self._listed = set()
 
-    def add_listed(self, events: Iterable[Mapping[str, Any]]) -> None:
+    def add_listed(self, events: Iterable[Event]) -> None:
         """One page of the LIST: the first LIST sets the baseline, later ones count."""
         if self._listed is None:
             self._listed = set()
@@ -176,7 +179,7 @@ class RejectionCounter:
             del self._counts[uid]
         self._listed, self._baseline_pending = None, False
 
-    def apply(self, event_type: str, event: Mapping[str, Any]) -> None:
+    def apply(self, event_type: str, event: Event) -> None:
         """One watch event: ADDED or MODIFIED counts what is new, DELETED forgets."""
         if event_type == "DELETED":
             self._counts.pop(_uid(event) if isinstance(event, Mapping) else "", None)
@@ -201,7 +204,7 @@ class RejectionCounter:
         """How many Events are remembered: the bound on this object's memory."""
         return len(self._counts)
 
-    def _observe(self, event: Mapping[str, Any], *, baseline: bool) -> str | None:
+    def _observe(self, event: Event, *, baseline: bool) -> str | None:
         """Count an Event's new occurrences; returns its uid when it is tracked."""
         if not isinstance(event, Mapping):
             self._refuse(event, "not an object")
@@ -224,10 +227,10 @@ class RejectionCounter:
             self._record(event, new)
         return uid
 
-    def _recreated(self, event: Mapping[str, Any]) -> bool:
+    def _recreated(self, event: Event) -> bool:
         """Whether client-go recreated an expired Event (its count holds old refusals)."""
         first = _timestamp(event.get("firstTimestamp"))
-        created = _timestamp(_mapping(event.get("metadata")).get("creationTimestamp"))
+        created = _timestamp(mapping_or_empty(event.get("metadata")).get("creationTimestamp"))
         if first is None or created is None:
             return False
         try:
@@ -235,15 +238,15 @@ class RejectionCounter:
         except (TypeError, OverflowError):  # one naive, one aware; or years apart
             return False
 
-    def _refuse(self, event: object, why: str) -> None:
+    def _refuse(self, event: Event, why: str) -> None:
         self.parse_errors += 1
         name = ""
         if isinstance(event, Mapping):
-            name = str(_mapping(event.get("metadata")).get("name") or "")
+            name = str(mapping_or_empty(event.get("metadata")).get("name") or "")
         namespace = event_namespace(event) if isinstance(event, Mapping) else ""
         self._problems.append((namespace, name, why))
 
-    def _record(self, event: Mapping[str, Any], new: int) -> None:
+    def _record(self, event: Event, new: int) -> None:
         try:
             rejection = parse_rejection(str(event.get("message") or ""))
         except RejectionParseError as e:
@@ -265,25 +268,20 @@ class RejectionCounter:
             self._last[key] = _Last(time, rejection)
 
 
-def _mapping(value: object) -> Mapping[str, Any]:
-    """A field that should be an object; anything else reads as empty."""
-    return value if isinstance(value, Mapping) else {}
+def _uid(event: Event) -> str:
+    return str(mapping_or_empty(event.get("metadata")).get("uid") or "")
 
 
-def _uid(event: Mapping[str, Any]) -> str:
-    return str(_mapping(event.get("metadata")).get("uid") or "")
-
-
-def event_namespace(event: Mapping[str, Any]) -> str:
+def event_namespace(event: Event) -> str:
     """The namespace an Event's totals are kept under: its own, else its object's."""
-    namespace = _mapping(event.get("metadata")).get("namespace")
-    return str(namespace or _mapping(event.get("involvedObject")).get("namespace") or "")
+    namespace = mapping_or_empty(event.get("metadata")).get("namespace")
+    return str(namespace or mapping_or_empty(event.get("involvedObject")).get("namespace") or "")
 
 
-def _problem(event: Mapping[str, Any]) -> str | None:
+def _problem(event: Event) -> str | None:
     """Why a FailedCreate Event cannot be counted (the decode boundary), or None."""
-    for field, value in (("count", event.get("count")),
-                         ("series.count", _mapping(event.get("series")).get("count"))):  # fmt: skip
+    series = mapping_or_empty(event.get("series"))
+    for field, value in (("count", event.get("count")), ("series.count", series.get("count"))):
         if value is not None and (
             isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT
         ):
@@ -294,16 +292,16 @@ def _problem(event: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _occurrences(event: Mapping[str, Any]) -> int:
+def _occurrences(event: Event) -> int:
     """core/v1 `count`; Events written through events.k8s.io/v1 carry series.count."""
-    for value in (event.get("count"), _mapping(event.get("series")).get("count")):
+    for value in (event.get("count"), mapping_or_empty(event.get("series")).get("count")):
         if isinstance(value, int) and value > 0:
             return value
     return 1
 
 
-def _event_time(event: Mapping[str, Any]) -> str:
-    series = _mapping(event.get("series"))
+def _event_time(event: Event) -> str:
+    series = mapping_or_empty(event.get("series"))
     for value in (
         event.get("lastTimestamp"),
         series.get("lastObservedTime"),
@@ -311,7 +309,7 @@ def _event_time(event: Mapping[str, Any]) -> str:
     ):
         if value:
             return str(value)
-    return str(_mapping(event.get("metadata")).get("creationTimestamp") or "")
+    return str(mapping_or_empty(event.get("metadata")).get("creationTimestamp") or "")
 
 
 def _timestamp(value: object) -> datetime | None:

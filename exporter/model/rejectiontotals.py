@@ -8,8 +8,8 @@ the last regrouping are marked, and only theirs are regrouped.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
 
+from exporter.model.bodies import Event
 from exporter.model.rejections import FAILED_CREATE, Problem, RejectionCounter, event_namespace
 
 Totals = tuple[tuple[str, str, int], ...]  # (quota, resource, rejections), sorted
@@ -24,7 +24,7 @@ class RejectionTotals:
         self._stale: set[str] = set()  # namespaces whose Events arrived since by_namespace
 
     def count(
-        self, events: Iterable[Any], feed: Callable[[], None]
+        self, events: Iterable[Event], feed: Callable[[], None]
     ) -> tuple[set[str], list[Problem]]:
         """Run ``feed`` (which hands ``events`` to the counter); returns the namespaces
         whose totals may have moved and the Events it refused (namespace, name, why)."""

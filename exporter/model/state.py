@@ -16,16 +16,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol
+from typing import Generic, NamedTuple, Protocol, TypeVar, cast
 
 from exporter.model.aggregates import Space
+from exporter.model.bodies import ApiObject, Event, Namespace, Pod
 from exporter.model.health import InformerHealth
 from exporter.model.records import (
     DecodeError,
+    LimitRangeRecord,
     NamespaceRecord,
     NodeRecord,
     PodRecord,
     PvcRecord,
+    QuotaRecord,
     decode_limitrange,
     decode_namespace,
     decode_node,
@@ -41,6 +44,9 @@ from exporter.model.teams import DEFAULT_RULES, TeamRules, namespace_team, pod_t
 
 Key = tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped kinds
 EVENTS = "events"
+Record = NamespaceRecord | PodRecord | QuotaRecord | LimitRangeRecord | NodeRecord | PvcRecord
+R = TypeVar("R", bound=Record)
+B = TypeVar("B", bound=ApiObject)
 
 
 class Change(NamedTuple):
@@ -49,8 +55,8 @@ class Change(NamedTuple):
 
     kind: str
     key: Key
-    old: Any
-    new: Any
+    old: Record | None
+    new: Record | None
 
 
 class Listener(Protocol):
@@ -63,20 +69,67 @@ class Listener(Protocol):
         """A LIST of ``kind`` is complete (its removals were in the last changes)."""
 
 
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+class _Namespaced(_Named, Protocol):
+    @property
+    def namespace(self) -> str: ...
+
+
+def _cluster_key(record: _Named) -> Key:
+    return ("", record.name)
+
+
+def _namespaced_key(record: _Namespaced) -> Key:
+    return (record.namespace, record.name)
+
+
+def _of_kind(decode: Callable[[B], R]) -> Callable[[ApiObject], R]:
+    """``decode``, fed the objects of its kind's LIST and WATCH: the resource path an
+    object came from says which body it is, which no annotation can carry this far."""
+    return cast("Callable[[ApiObject], R]", decode)
+
+
 @dataclass(frozen=True, slots=True)
-class _Store:
+class _Store(Generic[R]):
     """Where the records of one watched kind live, and how they are decoded."""
 
-    decode: Callable[[Mapping[str, Any]], Any]
-    get: Callable[[Key], Any]
-    put: Callable[[Key, Any], None]
+    decode: Callable[[ApiObject], R]
+    key_of: Callable[[R], Key]  # the (namespace, name) key of a decoded record
+    get: Callable[[Key], R | None]
+    put: Callable[[Key, R], None]
     remove: Callable[[Key], None]
     existing: Callable[[], list[Key]]
-    cluster_scoped: bool = False
 
-    def key_of(self, record: Any) -> Key:
-        """The (namespace, name) key of a decoded record."""
-        return ("", record.name) if self.cluster_scoped else (record.namespace, record.name)
+    def upsert(self, obj: ApiObject) -> tuple[Key, R | None, R]:
+        """Decode ``obj`` and put its record: (key, old record, new record). Raises
+        DecodeError as ``decode`` does."""
+        record = self.decode(obj)  # every decoder checks the key first (object_key)
+        key = self.key_of(record)
+        old = self.get(key)
+        self.put(key, record)
+        return key, old, record
+
+    def delete(self, key: Key) -> R | None:
+        """Remove the record under ``key``; returns it (None: there was none)."""
+        old = self.get(key)
+        if old is not None:
+            self.remove(key)
+        return old
+
+
+# One store per kind; a union, so that each keeps its own record type.
+_AnyStore = (
+    _Store[NamespaceRecord]
+    | _Store[PodRecord]
+    | _Store[QuotaRecord]
+    | _Store[LimitRangeRecord]
+    | _Store[NodeRecord]
+    | _Store[PvcRecord]
+)
 
 
 class ClusterState:
@@ -120,10 +173,11 @@ class ClusterState:
         elif kind in self._stores:
             self._listed[kind] = set()
 
-    def add_listed(self, kind: str, objects: list[dict]) -> list[Change]:
+    def add_listed(self, kind: str, objects: list[ApiObject]) -> list[Change]:
         """One page of a LIST: add or replace each object."""
         if kind == EVENTS:
-            self._count_events(objects, lambda: self.rejections.add_listed(objects))
+            events = cast(list[Event], objects)  # the events LIST: see _of_kind
+            self._count_events(events, lambda: self.rejections.add_listed(events))
             return []
         store = self._stores.get(kind)
         if store is None:
@@ -153,10 +207,11 @@ class ClusterState:
             listener.listed(kind)
         return changes
 
-    def apply(self, kind: str, event_type: str, obj: dict) -> list[Change]:
+    def apply(self, kind: str, event_type: str, obj: ApiObject) -> list[Change]:
         """One watch event: ADDED or MODIFIED replaces the object, DELETED removes it."""
         if kind == EVENTS:
-            self._count_events((obj,), lambda: self.rejections.apply(event_type, obj))
+            event = cast(Event, obj)  # the events WATCH: see _of_kind
+            self._count_events((event,), lambda: self.rejections.apply(event_type, event))
             return []
         store = self._stores.get(kind)
         if store is None or event_type not in ("ADDED", "MODIFIED", "DELETED"):
@@ -175,7 +230,7 @@ class ClusterState:
                 listener.changed(changes)
         return changes
 
-    def _count_events(self, events: Iterable[Any], count: Callable[[], None]) -> None:
+    def _count_events(self, events: Iterable[Event], count: Callable[[], None]) -> None:
         touched, problems = self._totals.count(events, count)
         for namespace, name, reason in problems:
             self._health.record_parse_error(EVENTS, namespace=namespace, name=name, reason=reason)
@@ -247,16 +302,16 @@ class ClusterState:
 
     # -- decoding at the edge --------------------------------------------------------
 
-    def _key(self, kind: str, obj: Mapping[str, Any]) -> Key | None:
+    def _key(self, kind: str, obj: ApiObject) -> Key | None:
         try:
             return object_key(obj)
         except DecodeError as e:
             self._health.record_parse_error(kind, reason=str(e))
             return None
 
-    def _upsert(self, kind: str, store: _Store, obj: Mapping[str, Any]) -> Change | None:
+    def _upsert(self, kind: str, store: _AnyStore, obj: ApiObject) -> Change | None:
         try:
-            record = store.decode(obj)  # every decoder checks the key first (object_key)
+            key, old, record = store.upsert(obj)
         except DecodeError as e:
             try:
                 key = object_key(obj)
@@ -267,73 +322,73 @@ class ClusterState:
             # Its last good version no longer describes the object: exporting it would
             # report values that exist nowhere, so the object counts as absent.
             return self._delete(kind, store, key)
-        key = store.key_of(record)
-        old = store.get(key)
-        store.put(key, record)
         return Change(kind, key, old, record)
 
-    def _delete(self, kind: str, store: _Store, key: Key) -> Change:
-        old = store.get(key)
-        if old is not None:
-            store.remove(key)
-        return Change(kind, key, old, None)
+    def _delete(self, kind: str, store: _AnyStore, key: Key) -> Change:
+        return Change(kind, key, store.delete(key), None)
 
-    def _store_table(self) -> dict[str, _Store]:
+    def _store_table(self) -> dict[str, _AnyStore]:
         return {
             "namespaces": _Store(
-                decode=self._decode_namespace, get=lambda key: self._namespaces.get(key[1]),
+                decode=_of_kind(self._decode_namespace), key_of=_cluster_key,
+                get=lambda key: self._namespaces.get(key[1]),
                 put=self._put_namespace, remove=self._remove_namespace,
-                existing=lambda: [("", name) for name in self._namespaces], cluster_scoped=True,
+                existing=lambda: [("", name) for name in self._namespaces],
             ),
             "pods": _Store(
-                decode=self._decode_pod, get=lambda key: self.pod(*key),
+                decode=_of_kind(self._decode_pod), key_of=_namespaced_key,
+                get=lambda key: self.pod(*key),
                 put=self._putter(Space.put_pod), remove=self._remover(Space.remove_pod),
-                existing=lambda: self._keys_in("pods"),
+                existing=lambda: self._keys_in(lambda space: space.pods),
             ),
             "resourcequotas": _Store(
-                decode=decode_quota, get=lambda key: self._get_in("quotas", key),
+                decode=_of_kind(decode_quota), key_of=_namespaced_key,
+                get=lambda key: self._get_in(lambda space: space.quotas, key),
                 put=self._putter(Space.put_quota), remove=self._remover(Space.remove_quota),
-                existing=lambda: self._keys_in("quotas"),
+                existing=lambda: self._keys_in(lambda space: space.quotas),
             ),
             "limitranges": _Store(
-                decode=decode_limitrange, get=lambda key: self._get_in("limitranges", key),
+                decode=_of_kind(decode_limitrange), key_of=_namespaced_key,
+                get=lambda key: self._get_in(lambda space: space.limitranges, key),
                 put=self._putter(Space.put_limitrange),
                 remove=self._remover(Space.remove_limitrange),
-                existing=lambda: self._keys_in("limitranges"),
+                existing=lambda: self._keys_in(lambda space: space.limitranges),
             ),
             "persistentvolumeclaims": _Store(
-                decode=decode_pvc, get=lambda key: self.pvc(*key),
+                decode=_of_kind(decode_pvc), key_of=_namespaced_key,
+                get=lambda key: self.pvc(*key),
                 put=self._putter(Space.put_pvc), remove=self._remover(Space.remove_pvc),
-                existing=lambda: self._keys_in("pvcs"),
+                existing=lambda: self._keys_in(lambda space: space.pvcs),
             ),
             "nodes": _Store(
-                decode=decode_node, get=lambda key: self._nodes.get(key[1]),
+                decode=_of_kind(decode_node), key_of=_cluster_key,
+                get=lambda key: self._nodes.get(key[1]),
                 put=self._put_node, remove=self._remove_node,
-                existing=lambda: [("", name) for name in self._nodes], cluster_scoped=True,
+                existing=lambda: [("", name) for name in self._nodes],
             ),
         }  # fmt: skip
 
-    def _decode_namespace(self, body: Mapping[str, Any]) -> NamespaceRecord:
+    def _decode_namespace(self, body: Namespace) -> NamespaceRecord:
         rules = self._rules
         return decode_namespace(
             body, label_keys=rules.label_keys, annotation_keys=rules.annotation_keys
         )
 
-    def _decode_pod(self, body: Mapping[str, Any]) -> PodRecord:
+    def _decode_pod(self, body: Pod) -> PodRecord:
         return decode_pod(body, team_labels=self._rules.label_keys)
 
     # -- per-kind bookkeeping --------------------------------------------------------
 
-    def _putter(self, put_in: Callable[[Space, str, Any], bool | None]) -> Callable:
+    def _putter(self, put_in: Callable[[Space, str, R], bool | None]) -> Callable[[Key, R], None]:
         """Put a record into its namespace's Space; False from it means nothing exported moved."""
 
-        def put(key: Key, record: Any) -> None:
+        def put(key: Key, record: R) -> None:
             if put_in(self._space(key[0]), key[1], record) is not False:
                 self._views.touch(key[0])
 
         return put
 
-    def _remover(self, remove_from: Callable[[Space, str], bool]) -> Callable:
+    def _remover(self, remove_from: Callable[[Space, str], bool]) -> Callable[[Key], None]:
         def remove(key: Key) -> None:
             space = self._spaces.get(key[0])
             if space is not None and remove_from(space, key[1]):
@@ -378,9 +433,9 @@ class ClusterState:
             if namespace not in self._namespaces:
                 self._teams.pop(namespace, None)
 
-    def _keys_in(self, attr: str) -> list[Key]:
-        return [(ns, name) for ns, space in self._spaces.items() for name in getattr(space, attr)]
+    def _keys_in(self, records: Callable[[Space], Mapping[str, Record]]) -> list[Key]:
+        return [(ns, name) for ns, space in self._spaces.items() for name in records(space)]
 
-    def _get_in(self, attr: str, key: Key) -> Any:
+    def _get_in(self, records: Callable[[Space], Mapping[str, R]], key: Key) -> R | None:
         space = self._spaces.get(key[0])
-        return getattr(space, attr).get(key[1]) if space else None
+        return records(space).get(key[1]) if space else None

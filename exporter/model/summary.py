@@ -133,10 +133,10 @@ def _units(resources: Resources) -> dict[str, float]:
     return {name: nanos / _NANO for name, nanos in resources}
 
 
-def with_costs(body: dict, view: CostView) -> dict:
+def with_costs(body: dict[str, Any], view: CostView) -> dict[str, Any]:
     """The summary with each namespace's cost (month to date and per hour, by resource)
     and every team's budget, month-to-date cost and month-end projection."""
-    costs: dict[str, dict] = {}
+    costs: dict[str, dict[str, Any]] = {}
     for line in view.lines:
         cost = costs.setdefault(line.namespace, {"month_to_date": {}, "hourly": {}})
         cost["month_to_date"][line.resource] = (

@@ -13,9 +13,9 @@ the cost model then falls back to requests, as the contract asks.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from collections.abc import Iterable, Iterator
 
+from exporter.model.bodies import PodMetrics
 from exporter.model.compact import intern_text
 from exporter.model.health import InformerHealth
 from exporter.model.quantities import MAX_RESOURCE_NANOS, QuantityError, quantity_from_json
@@ -51,7 +51,7 @@ class UsageTable:
         self._timestamp: float | None = None
         self.up = False
 
-    def replace(self, items: list[dict], *, timestamp: float) -> int:
+    def replace(self, items: list[PodMetrics], *, timestamp: float) -> int:
         """Swap in a new sample (the items of a PodMetricsList) taken at Unix `timestamp`;
         returns how many pods were skipped as malformed."""
         pods: dict[str, dict[str, Usage]] = {}
@@ -108,7 +108,7 @@ class UsageTable:
         )
 
 
-def decode_pod_metrics(item: Mapping[str, Any]) -> tuple[str, str, Usage]:
+def decode_pod_metrics(item: PodMetrics) -> tuple[str, str, Usage]:
     """(namespace, name, summed container usage) of one PodMetrics object.
 
     Raises UsageError for a missing name, a bad shape or a malformed quantity."""
