@@ -31,9 +31,11 @@ from exporter.ledger.meter import CostMeter
 from exporter.logconfig import configure_logging, parse_error_logger
 from exporter.metrics.collector import register_collectors
 from exporter.metrics.exposition import TextExposition
+from exporter.model.costview import CostView
 from exporter.model.health import InformerHealth
 from exporter.model.state import ClusterState
 from exporter.model.summary import summary, with_costs
+from exporter.model.teams import TeamRules
 from exporter.model.usage import UsageTable
 from exporter.settings import Settings
 from exporter.web import build_app
@@ -66,7 +68,7 @@ def build_daemon(settings: Settings) -> Daemon:
     meter = CostMeter(state=state, usage=usage, pricing=pricing, ledger_path=settings.ledger_path)
     registry = CollectorRegistry(auto_describe=False)
 
-    def cost():
+    def cost() -> CostView:
         return meter.latest
 
     register_collectors(
@@ -88,7 +90,7 @@ def build_daemon(settings: Settings) -> Daemon:
     return Daemon(settings, health, state, usage, meter, registry, app, text)
 
 
-def _team_rules(pricing: Pricing):
+def _team_rules(pricing: Pricing) -> TeamRules:
     try:
         return pricing.team_rules()
     except ValueError as e:  # a rule the pricing file's schema let through
@@ -187,7 +189,7 @@ async def serve(
 
 def bound_port(runner: web.AppRunner) -> int:
     """The port the HTTP server listens on (useful when 0 asked for a free one)."""
-    return runner.addresses[0][1]
+    return runner.addresses[0][1]  # type: ignore[no-any-return]  # aiohttp: list[Any]
 
 
 def stop_on_signals() -> asyncio.Event:

@@ -13,7 +13,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Protocol
 
 import structlog
 
@@ -23,6 +23,16 @@ _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARN
 # What a library's record becomes; others are "library.log".
 _LIBRARY_EVENTS = {"aiohttp.server": "http.bad_request"}
 _REMEMBERED = 4096  # distinct keys a rate limiter or once-only log keeps, then forgets
+
+
+class Log(Protocol):
+    """What quotameter calls on a logger: structlog's bound loggers, or a test's recorder."""
+
+    def debug(self, event: str, **fields: object) -> object: ...
+    def info(self, event: str, **fields: object) -> object: ...
+    def warning(self, event: str, **fields: object) -> object: ...
+    def error(self, event: str, **fields: object) -> object: ...
+    def log(self, level: int, event: str, **fields: object) -> object: ...
 
 
 def configure_logging(*, level: str = "info", fmt: str = "auto") -> None:
@@ -52,7 +62,7 @@ class LibraryBridge(logging.Handler):
     def __init__(
         self,
         *,
-        log: Any = None,
+        log: Log | None = None,
         min_interval: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -71,7 +81,7 @@ class LibraryBridge(logging.Handler):
         if len(self._last) >= _REMEMBERED:
             self._last.clear()
         self._last[key] = (now, 0)
-        fields: dict[str, Any] = {"logger": record.name, "message": record.getMessage()}
+        fields: dict[str, object] = {"logger": record.name, "message": record.getMessage()}
         if record.exc_info and record.exc_info[1] is not None:
             fields["error"] = repr(record.exc_info[1])  # one line: no traceback
         if dropped:
@@ -93,7 +103,7 @@ def bridge_library_logging(bridge: logging.Handler | None = None) -> logging.Han
     return bridge
 
 
-def parse_error_logger(log: Any = None) -> Callable[[ParseProblem], None]:
+def parse_error_logger(log: Log | None = None) -> Callable[[ParseProblem], None]:
     """A listener for InformerHealth.on_parse_error that logs each refused object once
     (per kind, namespace, name and reason), however often it is sent again."""
     seen: set[ParseProblem] = set()

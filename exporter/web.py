@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 import structlog
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
@@ -26,6 +27,7 @@ from exporter.cost.days import month_of
 from exporter.cost.focuscsv import parse_format
 from exporter.errors import LedgerError
 from exporter.failures import contain
+from exporter.logconfig import Log
 from exporter.metrics.exposition import CONTENT_TYPE
 from exporter.model.health import InformerHealth
 from exporter.overview import CSP, render_overview
@@ -53,7 +55,7 @@ def json_error(status: int, message: str) -> web.Response:
     return json_response({"error": message, "status": status}, status=status)
 
 
-def _errors_middleware(log: Any):
+def _errors_middleware(log: Log) -> Middleware:
     """Every response is JSON when a route fails: aiohttp's own HTTP errors (404, 405)
     keep their status, the ledger failing is a 503, anything else a 500."""
 
@@ -76,7 +78,7 @@ def _errors_middleware(log: Any):
     return errors
 
 
-def _auth_middleware(token: str | None):
+def _auth_middleware(token: str | None) -> Middleware:
     @web.middleware
     async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
         protected = request.path in PROTECTED_PATHS or request.path.startswith(PROTECTED_PREFIXES)
@@ -98,7 +100,7 @@ def build_app(
     summary: Callable[[], dict[str, Any]],
     chargeback: Chargeback,
     api_token: str | None = None,
-    log: Any = None,
+    log: Log | None = None,
     cluster: str = "",
 ) -> web.Application:
     """The aiohttp application with every route of the daemon."""

@@ -9,6 +9,7 @@ quotameter file needs and which can expand a small file into a huge document.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
@@ -31,21 +32,22 @@ class _StrictLoader(yaml.SafeLoader):
         super().__init__(stream)
         self._depth = 0
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
-            mark = self.peek_event().start_mark
+            # types-PyYAML leaves Parser.peek_event unannotated
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
             raise _Refused(f"aliases (*name) are not allowed (line {mark.line + 1})")
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                mark = self.peek_event().start_mark
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]  # as above
                 raise _Refused(f"nested deeper than {MAX_DEPTH} levels (line {mark.line + 1})")
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        seen: set[Any] = set()
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
+        seen: set[Hashable] = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=True)
             if isinstance(key, list | dict):
@@ -58,7 +60,7 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def parse_yaml(text: str, *, source: str, field: str) -> Any:
+def parse_yaml(text: str, *, source: str, field: str) -> object:
     """Parse one YAML document strictly; ConfigError (one line) names ``source``."""
     try:
         return yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
@@ -66,7 +68,7 @@ def parse_yaml(text: str, *, source: str, field: str) -> Any:
         raise ConfigError(f"{source} is not valid YAML: {one_line(str(e))}", field=field) from e
 
 
-def read_yaml_file(path: Path, *, what: str, field: str, max_bytes: int = MAX_BYTES) -> Any:
+def read_yaml_file(path: Path, *, what: str, field: str, max_bytes: int = MAX_BYTES) -> object:
     """Read and parse the YAML file at ``path``: ConfigError for a missing, unreadable,
     oversized, non-UTF-8 or malformed file, naming ``what`` (e.g. "pricing file")."""
     source = f"{what} {path}"

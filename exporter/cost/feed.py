@@ -13,15 +13,19 @@ a ``NotifyingUsageTable`` and subscribe to it (CostMeter does).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TypeVar
 
 from exporter.cost.integrator import Integrator
 from exporter.cost.repricing import Repricer
-from exporter.model.state import Change
+from exporter.model.bodies import PodMetrics
+from exporter.model.health import InformerHealth
+from exporter.model.records import NodeRecord, PodRecord, PvcRecord
+from exporter.model.state import Change, Record
 from exporter.model.usage import UsageTable
 
 PODS, NODES, PVCS, NAMESPACES = "pods", "nodes", "persistentvolumeclaims", "namespaces"
 COST_KINDS = frozenset({PODS, NODES, PVCS, NAMESPACES})
+R = TypeVar("R", bound=Record)
 
 
 class CostFeed:
@@ -46,11 +50,11 @@ class CostFeed:
         now, repricer = self.clock(), self.repricer
         for kind, key, old, new in changes:
             if kind == PODS:
-                repricer.pod(key, new, now)
+                repricer.pod(key, _of(PodRecord, new), now)
             elif kind == PVCS:
-                repricer.pvc(key, new, now)
+                repricer.pvc(key, _of(PvcRecord, new), now)
             elif kind == NODES:
-                repricer.node(key[1], old, new, now)
+                repricer.node(key[1], _of(NodeRecord, old), _of(NodeRecord, new), now)
             elif kind == NAMESPACES:
                 repricer.namespace(key[1], now)
         self.on_changed()
@@ -75,15 +79,15 @@ class NotifyingUsageTable(UsageTable):
     """A UsageTable that calls its subscribers after each ``replace`` and ``clear``,
     so cost follows usage without the poller knowing about cost."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, *, health: InformerHealth) -> None:
+        super().__init__(health=health)
         self._subscribers: list[Callable[[], object]] = []
 
     def subscribe(self, callback: Callable[[], object]) -> None:
         """Call ``callback()`` after every sample (and every clear)."""
         self._subscribers.append(callback)
 
-    def replace(self, items: list[dict], *, timestamp: float) -> int:
+    def replace(self, items: list[PodMetrics], *, timestamp: float) -> int:
         """UsageTable.replace, then notify."""
         skipped = super().replace(items, timestamp=timestamp)
         self._notify()
@@ -97,3 +101,10 @@ class NotifyingUsageTable(UsageTable):
     def _notify(self) -> None:
         for callback in self._subscribers:
             callback()
+
+
+def _of(kind: type[R], record: Record | None) -> R | None:
+    """A change's record as the record type of its kind (the state stores each kind's own)."""
+    if record is None or isinstance(record, kind):
+        return record
+    raise TypeError(f"a {type(record).__name__} where a {kind.__name__} belongs")

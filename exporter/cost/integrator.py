@@ -18,11 +18,11 @@ committed, so a failed flush loses nothing and a later one writes it.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
 
 from exporter.cost.accounts import Account
-from exporter.cost.allocation import NO_CHARGE, Charge
+from exporter.cost.allocation import NO_CHARGE, Charge, Entry
 from exporter.cost.days import split_by_day
 from exporter.cost.records import CAPACITY_NAMESPACE, UNIT_SCALE, Coverage, LedgerRow, Owner
 
@@ -80,7 +80,8 @@ class Integrator:
 
     def set(self, key: Hashable, charge: Charge, now: float) -> bool:
         """Replace the charge under ``key``; False (and no work) when it is unchanged."""
-        old = self._charges.get(key, NO_CHARGE)
+        old: Sequence[Entry] = self._charges.get(key, NO_CHARGE)
+        new: Sequence[Entry]
         if old == charge:
             return False
         if len(old) == len(charge):  # mostly one entry moved (cpu usage): touch only that

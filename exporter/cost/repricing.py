@@ -14,7 +14,7 @@ It knows nothing of informers; ``exporter.cost.feed`` calls it with the state's 
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from exporter.cost.allocation import (
     NO_CHARGE,
@@ -32,6 +32,7 @@ from exporter.model.records import NodeRecord, PodRecord, PvcRecord
 from exporter.model.usage import Usage, UsageTable
 
 Key = tuple[str, str]  # (namespace, name)
+M = TypeVar("M")  # a member of an index bucket
 
 
 class _Priced:
@@ -120,7 +121,7 @@ class Repricer:
 
     def pvc(self, key: Key, record: PvcRecord | None, now: float) -> None:
         """The claim under ``key`` is now ``record`` (None: gone)."""
-        charge = ()
+        charge: Charge = ()
         if record is not None:
             owner = Owner(record.namespace, self.records.team_of(record.namespace))
             price = self.pricing.storage_price(record.storage_class)
@@ -185,7 +186,7 @@ class Repricer:
             _discard(self._by_node, node, key)
 
 
-def _discard(index: dict, bucket: str, member: object) -> None:
+def _discard(index: dict[str, set[M]], bucket: str, member: M) -> None:
     members = index.get(bucket)
     if members is not None:
         members.discard(member)

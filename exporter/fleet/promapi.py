@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 import orjson
@@ -108,7 +109,9 @@ class PrometheusAPI:
         envelope = self._envelope(body, status=status, content_type=content_type, query=query)
         return self._answer(envelope, query=query)
 
-    def _envelope(self, body: bytes, *, status: int, content_type: str, query: str) -> dict:
+    def _envelope(
+        self, body: bytes, *, status: int, content_type: str, query: str
+    ) -> dict[str, Any]:
         try:
             envelope = orjson.loads(body)
         except orjson.JSONDecodeError:
@@ -131,7 +134,7 @@ class PrometheusAPI:
             )
         return envelope
 
-    def _answer(self, envelope: dict, *, query: str) -> Answer:
+    def _answer(self, envelope: dict[str, Any], *, query: str) -> Answer:
         data = envelope.get("data")
         if not isinstance(data, dict) or data.get("resultType") != "vector":
             kind = data.get("resultType") if isinstance(data, dict) else type(data).__name__
@@ -153,7 +156,7 @@ class PrometheusAPI:
         return Answer(samples=[s for s in samples if not math.isnan(s.value)], warnings=warnings)
 
 
-def _sample(item: dict) -> Sample:
+def _sample(item: dict[str, Any]) -> Sample:
     labels = item.get("metric") or {}
     return Sample(labels={str(k): str(v) for k, v in labels.items()}, value=float(item["value"][1]))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -25,6 +25,8 @@ from exporter.errors import (
     Unauthorized,
 )
 from exporter.kube.config import ApiConfig
+from exporter.logconfig import Log
+from exporter.model.bodies import Status
 from exporter.model.health import InformerHealth
 
 Params = Mapping[str, str] | None
@@ -42,7 +44,7 @@ _USER_AGENT = f"quotameter/{__version__}"
 
 
 def error_for_status(
-    code: int, status: Mapping[str, Any], *, retry_after: float | None = None
+    code: int, status: Mapping[str, object], *, retry_after: float | None = None
 ) -> KubeAPIError:
     """The typed error for an HTTP status (or an in-stream ERROR) and its Status body."""
     message = str(status.get("message") or f"HTTP {code}")
@@ -76,12 +78,12 @@ class KubeClient:
         *,
         health: InformerHealth | None = None,
         limits: ClientLimits | None = None,
-        log: Any = None,
+        log: Log | None = None,
     ) -> None:
         self.config = config
         self.health = health if health is not None else InformerHealth()
         self.limits = limits or ClientLimits()
-        self.log = log if log is not None else structlog.get_logger("quotameter.kube")
+        self.log: Log = log if log is not None else structlog.get_logger("quotameter.kube")
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> KubeClient:
@@ -97,7 +99,9 @@ class KubeClient:
             await self._session.close()
             self._session = None
 
-    async def get_json(self, path: str, params: Params = None, *, kind: str = "other") -> dict:
+    async def get_json(
+        self, path: str, params: Params = None, *, kind: str = "other"
+    ) -> dict[str, object]:
         """GET a path and decode the JSON object it returns; `kind` labels error counts."""
         limits = self.limits
         timeout = aiohttp.ClientTimeout(
@@ -124,7 +128,7 @@ class KubeClient:
 
     async def stream_lines(
         self, path: str, params: Params = None, *, inactivity_timeout: float, kind: str = "other"
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncGenerator[bytes, None]:
         """GET a streaming path and yield its non-empty lines, of any length, without the
         newline. StreamError when it breaks, ends mid-line or sends nothing for a while."""
         # No total timeout: a watch lasts as long as the server keeps it open.
@@ -149,7 +153,7 @@ class KubeClient:
             else:
                 response.close()  # half-read: the connection is unusable
 
-    def status_error(self, status: Mapping[str, Any], *, kind: str) -> KubeAPIError:
+    def status_error(self, status: Mapping[str, object], *, kind: str) -> KubeAPIError:
         """Map an in-stream ERROR event's Status object, counting it like an HTTP error."""
         code = status.get("code")
         error = error_for_status(code if isinstance(code, int) else 500, status)
@@ -317,6 +321,7 @@ class LineBuffer:
 
 async def _response_error(response: aiohttp.ClientResponse) -> KubeAPIError:
     """The typed error for a failed response, from its status, Status body and headers."""
+    status: Status
     try:
         raw = await response.content.read(_ERROR_BODY_LIMIT)
         status = orjson.loads(raw)

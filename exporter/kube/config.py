@@ -117,7 +117,8 @@ def load_kubeconfig(path: str | Path | None, *, context: str | None = None) -> A
     config_file = str(path) if path is not None else None
 
     def load(cfg: Configuration) -> None:
-        kube_config.load_kube_config(
+        # kubernetes.config has no annotations (only kubernetes.client is typed)
+        kube_config.load_kube_config(  # type: ignore[no-untyped-call]
             config_file=config_file, context=context, client_configuration=cfg,
             persist_config=False,
         )  # fmt: skip
@@ -134,11 +135,12 @@ def load_incluster(
     """Settings from the pod's service account; the token file is re-read as it rotates."""
 
     def load(cfg: Configuration) -> None:
-        loader = incluster_config.InClusterConfigLoader(
+        # kubernetes.config has no annotations, as above
+        loader = incluster_config.InClusterConfigLoader(  # type: ignore[no-untyped-call]
             token_filename=str(token_path), cert_filename=str(ca_path),
             environ=os.environ if environ is None else environ,
         )  # fmt: skip
-        loader.load_and_set(cfg)
+        loader.load_and_set(cfg)  # type: ignore[no-untyped-call]  # likewise untyped
 
     return _api_config(load, field="in-cluster", value=str(token_path))
 

@@ -13,7 +13,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 import structlog
 
@@ -25,24 +25,28 @@ from exporter.kube.gctuning import LISTING_THRESHOLD, fewer_collections
 from exporter.kube.listing import DEFAULT_PAGE_SIZE, list_pages
 from exporter.kube.resources import RESOURCES, Resource
 from exporter.kube.watching import Watch
+from exporter.logconfig import Log
+from exporter.model.bodies import ApiObject
 from exporter.model.health import InformerHealth
 
-Sleep = Callable[[float], Awaitable[Any]]
+Sleep = Callable[[float], Awaitable[object]]
 
 
 class Sink(Protocol):
     """Where an informer delivers objects; called synchronously, in order, per kind."""
 
-    def begin_relist(self, kind: str) -> None:
+    # What the methods return is the sink's own business: the informer ignores it.
+
+    def begin_relist(self, kind: str) -> object:
         """A LIST of `kind` starts (again: a failed one may have delivered some pages)."""
 
-    def add_listed(self, kind: str, objects: list[dict]) -> None:
+    def add_listed(self, kind: str, objects: list[ApiObject]) -> object:
         """One page of the LIST."""
 
-    def end_relist(self, kind: str) -> None:
+    def end_relist(self, kind: str) -> object:
         """The LIST is complete: objects not listed since begin_relist are gone."""
 
-    def apply(self, kind: str, event_type: str, obj: dict) -> None:
+    def apply(self, kind: str, event_type: str, obj: ApiObject) -> object:
         """One watch event: ADDED, MODIFIED or DELETED."""
 
 
@@ -81,12 +85,12 @@ class Informer:
         health: InformerHealth,
         options: InformerOptions | None = None,
         timing: Timing | None = None,
-        log: Any = None,
+        log: Log | None = None,
     ) -> None:
         self.client, self.resource, self.sink, self.health = client, resource, sink, health
         self.options = options or InformerOptions()
         self.timing = timing or Timing()
-        self.log = log if log is not None else structlog.get_logger("quotameter.informer")
+        self.log: Log = log if log is not None else structlog.get_logger("quotameter.informer")
         self.resource_version = ""  # where the next WATCH resumes; "" means relist first
         self._retry = Retry(self.options.backoff, clock=self.timing.clock, rng=self.timing.rng)
         health.register([resource.kind])
@@ -194,7 +198,7 @@ async def supervise(
     coro_factory: Callable[[], Awaitable[None]],
     *,
     health: InformerHealth,
-    log: Any = None,
+    log: Log | None = None,
     backoff: Backoff | None = None,
     timing: Timing | None = None,
 ) -> None:
@@ -249,7 +253,7 @@ async def run_informers(
     resources: Iterable[Resource] = RESOURCES.values(),
     options: InformerOptions | None = None,
     timing: Timing | None = None,
-    log: Any = None,
+    log: Log | None = None,
 ) -> None:
     """Run one supervised informer per resource until cancelled."""
     informers = [

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 
 from exporter.errors import ServerError
 from exporter.kube.client import KubeClient
 from exporter.kube.resources import Resource
+from exporter.model.bodies import ApiObject
 
 DEFAULT_PAGE_SIZE = 500  # what kubectl and client-go informers ask for
 
@@ -17,20 +18,20 @@ DEFAULT_PAGE_SIZE = 500  # what kubectl and client-go informers ask for
 class Page:
     """One page of a LIST, and the resourceVersion the whole list is consistent at."""
 
-    items: list[dict]
+    items: list[ApiObject]
     resource_version: str
     last: bool
 
 
 async def list_pages(
     client: KubeClient, resource: Resource, *, page_size: int = DEFAULT_PAGE_SIZE
-) -> AsyncIterator[Page]:
+) -> AsyncGenerator[Page, None]:
     """Follow `continue` tokens page by page; Gone when a token expires (relist then).
 
     The next page is requested before a page is handed out, so the server prepares it
     while the caller digests this one; at most two pages are held at a time. The
     `resource_version` of the last page is where a WATCH picks up from."""
-    ahead: asyncio.Task[dict] | None = None
+    ahead: asyncio.Task[dict[str, object]] | None = None
     try:
         body = await _get_page(client, resource, page_size, token="")
         while True:
@@ -50,14 +51,16 @@ async def list_pages(
             await asyncio.gather(ahead, return_exceptions=True)
 
 
-async def _get_page(client: KubeClient, resource: Resource, page_size: int, *, token: str) -> dict:
+async def _get_page(
+    client: KubeClient, resource: Resource, page_size: int, *, token: str
+) -> dict[str, object]:
     params = {**resource.params, "limit": str(page_size)}
     if token:
         params["continue"] = token
     return await client.get_json(resource.path, params, kind=resource.kind)
 
 
-def _page(client: KubeClient, resource: Resource, body: dict) -> tuple[Page, str]:
+def _page(client: KubeClient, resource: Resource, body: dict[str, object]) -> tuple[Page, str]:
     meta = body.get("metadata")
     items = body.get("items")
     if items is None:

@@ -13,8 +13,6 @@ exponential backoff, honouring Retry-After; the informers and everything else go
 
 from __future__ import annotations
 
-from typing import Any
-
 import structlog
 
 from exporter.errors import KubeAPIError, NotFound, ServerError, TooManyRequests, Unauthorized
@@ -22,6 +20,8 @@ from exporter.kube.backoff import Backoff, Retry
 from exporter.kube.client import KubeClient
 from exporter.kube.informer import Timing
 from exporter.kube.resources import POD_METRICS_PATH
+from exporter.logconfig import Log
+from exporter.model.bodies import PodMetrics
 from exporter.model.health import InformerHealth
 from exporter.model.usage import KIND, UsageTable
 
@@ -44,14 +44,14 @@ class UsagePoller:
         backoff: Backoff = DEFAULT_BACKOFF,
         path: str = POD_METRICS_PATH,
         timing: Timing | None = None,
-        log: Any = None,
+        log: Log | None = None,
     ) -> None:
         if interval <= 0:
             raise ValueError(f"interval must be positive, got {interval!r}")
         self.client, self.table, self.health = client, table, health
         self.interval, self.backoff, self.path = interval, backoff, path
         self.timing = timing or Timing()
-        self.log = log if log is not None else structlog.get_logger("quotameter.usage")
+        self.log: Log = log if log is not None else structlog.get_logger("quotameter.usage")
         self._retry = self._new_retry()
         self._down_reason: str | None = None  # why the API is down; None while up or unknown
         self._polled = False  # whether any poll has finished, to log the first state
@@ -81,7 +81,7 @@ class UsagePoller:
         # The interval runs from the start of one LIST to the next, however long it took.
         return max(0.0, self.interval - (self.timing.clock() - started))
 
-    async def _list(self) -> list[dict]:
+    async def _list(self) -> list[PodMetrics]:
         body = await self.client.get_json(self.path, kind=KIND)
         items = body.get("items")
         if items is None:

@@ -3,7 +3,7 @@ closes the stream, with the last resourceVersion seen (bookmarks included) kept.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 
 import orjson
@@ -11,6 +11,7 @@ import orjson
 from exporter.errors import StreamError
 from exporter.kube.client import KubeClient
 from exporter.kube.resources import Resource
+from exporter.model.bodies import ApiObject, is_object
 
 EVENT_TYPES = frozenset({"ADDED", "MODIFIED", "DELETED", "BOOKMARK"})
 
@@ -44,7 +45,7 @@ class Watch:
             "timeoutSeconds": str(self.timeout_seconds),
         }
 
-    async def events(self) -> AsyncIterator[tuple[str, dict]]:
+    async def events(self) -> AsyncGenerator[tuple[str, ApiObject], None]:
         """Yield (type, object) for ADDED, MODIFIED, DELETED and BOOKMARK events.
 
         Raises Gone on an in-stream 410 ERROR (as for HTTP 410), the mapped error for any
@@ -64,7 +65,7 @@ class Watch:
                     self.resource_version = str(rv)
                 yield event_type, obj
 
-    def _decode(self, line: bytes) -> tuple[str, dict]:
+    def _decode(self, line: bytes) -> tuple[str, ApiObject]:
         try:
             event = orjson.loads(line)
         except orjson.JSONDecodeError as e:
@@ -72,7 +73,7 @@ class Watch:
         if not isinstance(event, dict):
             raise self._bad_line(line, "not an object")
         event_type, obj = event.get("type"), event.get("object")
-        if not isinstance(obj, dict) or (event_type not in EVENT_TYPES and event_type != "ERROR"):
+        if not is_object(obj) or (event_type not in EVENT_TYPES and event_type != "ERROR"):
             raise self._bad_line(line, f"unexpected event type {event_type!r}")
         return event_type, obj
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -260,15 +260,14 @@ def _cost_lines(
 ) -> tuple[CostLine, ...]:
     zero = (0.0, 0.0, 0.0)
     return tuple(
-        CostLine(
-            ns,
-            team,
-            resource,
-            *lines.get((ns, team, resource), zero),
-            month_to_date=month_to_date.get((ns, team, resource), 0.0),
-        )
-        for ns, team, resource in sorted(lines.keys() | month_to_date.keys())
+        _cost_line(key, lines.get(key, zero), month_to_date.get(key, 0.0))
+        for key in sorted(lines.keys() | month_to_date.keys())
     )
+
+
+def _cost_line(key: LineKey, sums: Sequence[float], month_to_date: float) -> CostLine:
+    allocation, hourly, total = sums  # as _sum_accounts adds them up
+    return CostLine(*key, allocation, hourly, total, month_to_date=month_to_date)
 
 
 def _cluster(

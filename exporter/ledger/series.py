@@ -48,7 +48,9 @@ class SeriesIndex:
         """(owner, resource) of series ``sid``; load first if it may be new."""
         return self._series[sid]
 
-    def ids_for(self, db: sqlite3.Connection, keys: list[SeriesKey]) -> tuple[list[int], dict]:
+    def ids_for(
+        self, db: sqlite3.Connection, keys: list[SeriesKey]
+    ) -> tuple[list[int], dict[SeriesKey, int]]:
         """The id of each key, inserting unknown series; call inside the write
         transaction. Returns (ids, new) where ``new`` goes to ``adopt`` after the commit
         (a rolled-back transaction takes its ids with it)."""

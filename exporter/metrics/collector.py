@@ -17,7 +17,7 @@ from prometheus_client.core import Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from exporter.metrics import families as f
-from exporter.metrics.families import MetricSpec
+from exporter.metrics.families import Family, MetricSpec
 from exporter.metrics.samples import (
     Samples,
     cluster_samples,
@@ -111,7 +111,7 @@ def register_collectors(
     return collectors
 
 
-def families_of(samples: Samples) -> Iterator[Metric]:
+def families_of(samples: Samples) -> Iterator[Family]:
     """One family per metric of ``samples``, in its order."""
     for spec, values in samples.items():
         family = spec.family()
@@ -119,11 +119,11 @@ def families_of(samples: Samples) -> Iterator[Metric]:
         yield family
 
 
-def _add(families: dict[MetricSpec, Metric], samples: Samples) -> None:
+def _add(families: dict[MetricSpec, Family], samples: Samples) -> None:
     for spec, values in samples.items():
         _fill(families[spec], values)
 
 
-def _fill(family: Metric, samples: Iterable[tuple[tuple[str, ...], float]]) -> None:
+def _fill(family: Family, samples: Iterable[tuple[tuple[str, ...], float]]) -> None:
     for labels, value in samples:
         family.add_metric(list(labels), value)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 GAUGE, COUNTER = "gauge", "counter"
+Family = CounterMetricFamily | GaugeMetricFamily  # what add_metric is called on
 _NS = ("namespace", "team")
 _QUOTA = (*_NS, "quota", "resource")
 _UNIT = "cores for CPU, bytes for memory and storage, else a plain count"
@@ -28,7 +29,7 @@ class MetricSpec:
     labels: tuple[str, ...]
     help: str
 
-    def family(self) -> Metric:
+    def family(self) -> Family:
         """A new, empty family for this metric, ready for ``add_metric``."""
         if self.type == COUNTER:
             # prometheus_client appends _total itself and wants the name without it.
