@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -26,7 +26,7 @@ from exporter.kube.listing import DEFAULT_PAGE_SIZE, list_pages
 from exporter.kube.resources import RESOURCES, Resource
 from exporter.kube.watching import Watch
 from exporter.logconfig import Log
-from exporter.model.bodies import ApiObject
+from exporter.model.bodies import WatchedObject
 from exporter.model.health import InformerHealth
 
 Sleep = Callable[[float], Awaitable[object]]
@@ -40,13 +40,13 @@ class Sink(Protocol):
     def begin_relist(self, kind: str) -> object:
         """A LIST of `kind` starts (again: a failed one may have delivered some pages)."""
 
-    def add_listed(self, kind: str, objects: list[ApiObject]) -> object:
+    def add_listed(self, kind: str, objects: Sequence[WatchedObject]) -> object:
         """One page of the LIST."""
 
     def end_relist(self, kind: str) -> object:
         """The LIST is complete: objects not listed since begin_relist are gone."""
 
-    def apply(self, kind: str, event_type: str, obj: ApiObject) -> object:
+    def apply(self, kind: str, event_type: str, obj: WatchedObject) -> object:
         """One watch event: ADDED, MODIFIED or DELETED."""
 
 

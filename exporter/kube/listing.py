@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from exporter.errors import ServerError
 from exporter.kube.client import KubeClient
 from exporter.kube.resources import Resource
-from exporter.model.bodies import ApiObject
+from exporter.model.bodies import WatchedObject
 
 DEFAULT_PAGE_SIZE = 500  # what kubectl and client-go informers ask for
 
@@ -18,7 +18,7 @@ DEFAULT_PAGE_SIZE = 500  # what kubectl and client-go informers ask for
 class Page:
     """One page of a LIST, and the resourceVersion the whole list is consistent at."""
 
-    items: list[ApiObject]
+    items: list[WatchedObject]
     resource_version: str
     last: bool
 

@@ -11,7 +11,7 @@ import orjson
 from exporter.errors import StreamError
 from exporter.kube.client import KubeClient
 from exporter.kube.resources import Resource
-from exporter.model.bodies import ApiObject, is_object
+from exporter.model.bodies import WatchedObject, is_object
 
 EVENT_TYPES = frozenset({"ADDED", "MODIFIED", "DELETED", "BOOKMARK"})
 
@@ -45,7 +45,7 @@ class Watch:
             "timeoutSeconds": str(self.timeout_seconds),
         }
 
-    async def events(self) -> AsyncGenerator[tuple[str, ApiObject], None]:
+    async def events(self) -> AsyncGenerator[tuple[str, WatchedObject], None]:
         """Yield (type, object) for ADDED, MODIFIED, DELETED and BOOKMARK events.
 
         Raises Gone on an in-stream 410 ERROR (as for HTTP 410), the mapped error for any
@@ -65,7 +65,7 @@ class Watch:
                     self.resource_version = str(rv)
                 yield event_type, obj
 
-    def _decode(self, line: bytes) -> tuple[str, ApiObject]:
+    def _decode(self, line: bytes) -> tuple[str, WatchedObject]:
         try:
             event = orjson.loads(line)
         except orjson.JSONDecodeError as e:

@@ -1,4 +1,5 @@
-"""The API bodies quotameter reads, as TypedDicts: the fields it looks at, nothing more.
+"""The API bodies quotameter reads, as TypedDicts: the fields it looks at (and a few a
+test's literal body carries, marked "not read", so that such literals are checked too).
 
 These are the shapes the API promises, not what a body is known to hold: a body is
 untrusted JSON (a hostile or broken cluster may send a list where a mapping belongs),
@@ -52,6 +53,7 @@ class Container(TypedDict, total=False):
     name: str
     resources: ResourceRequirements
     restartPolicy: str  # on an init container, "Always" makes it a sidecar
+    image: str  # not read
 
 
 class PodAffinityTerm(TypedDict, total=False):
@@ -86,6 +88,7 @@ class PodSpec(TypedDict, total=False):
 
 class PodStatus(TypedDict, total=False):
     phase: str
+    podIP: str  # not read: a status-only change, to the daemon
 
 
 class Pod(ApiObject, total=False):
@@ -174,7 +177,9 @@ class Namespace(ApiObject, total=False):
 
 
 class ObjectReference(TypedDict, total=False):
+    kind: str
     namespace: str
+    name: str
 
 
 class EventSeries(TypedDict, total=False):
@@ -204,6 +209,12 @@ class PodMetrics(ApiObject, total=False):
     """A metrics.k8s.io PodMetrics item."""
 
     containers: list[ContainerMetrics]
+    timestamp: str  # not read
+    window: str  # not read
+
+
+# What an informer delivers: an object of one of the watched kinds (its path says which).
+WatchedObject = Namespace | Pod | ResourceQuota | LimitRange | Node | PersistentVolumeClaim | Event
 
 
 def is_object(value: object) -> TypeGuard[ApiObject]:

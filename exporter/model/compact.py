@@ -51,7 +51,9 @@ def share(value: _H) -> _H:
         if len(_SHARED) >= _SHARED_LIMIT:
             _SHARED.clear()
         _SHARED[value] = found = value
-    return found  # type: ignore[return-value]
+    # found == value; what is shared (resource tuples of str and int, containers, scope
+    # facts) only ever meets equal values of its own type, so found has value's type.
+    return cast(_H, found)
 
 
 def intern_text(text: str) -> str:

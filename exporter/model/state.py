@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Generic, NamedTuple, Protocol, TypeVar, cast
 
 from exporter.model.aggregates import Space
-from exporter.model.bodies import ApiObject, Event, Namespace, Pod
+from exporter.model.bodies import Event, Namespace, Pod, WatchedObject
 from exporter.model.health import InformerHealth
 from exporter.model.records import (
     DecodeError,
@@ -46,7 +46,7 @@ Key = tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped kind
 EVENTS = "events"
 Record = NamespaceRecord | PodRecord | QuotaRecord | LimitRangeRecord | NodeRecord | PvcRecord
 R = TypeVar("R", bound=Record)
-B = TypeVar("B", bound=ApiObject)
+B = TypeVar("B", bound=WatchedObject)
 
 
 class Change(NamedTuple):
@@ -87,24 +87,24 @@ def _namespaced_key(record: _Namespaced) -> Key:
     return (record.namespace, record.name)
 
 
-def _of_kind(decode: Callable[[B], R]) -> Callable[[ApiObject], R]:
+def _of_kind(decode: Callable[[B], R]) -> Callable[[WatchedObject], R]:
     """``decode``, fed the objects of its kind's LIST and WATCH: the resource path an
     object came from says which body it is, which no annotation can carry this far."""
-    return cast("Callable[[ApiObject], R]", decode)
+    return cast("Callable[[WatchedObject], R]", decode)
 
 
 @dataclass(frozen=True, slots=True)
 class _Store(Generic[R]):
     """Where the records of one watched kind live, and how they are decoded."""
 
-    decode: Callable[[ApiObject], R]
+    decode: Callable[[WatchedObject], R]
     key_of: Callable[[R], Key]  # the (namespace, name) key of a decoded record
     get: Callable[[Key], R | None]
     put: Callable[[Key, R], None]
     remove: Callable[[Key], None]
     existing: Callable[[], list[Key]]
 
-    def upsert(self, obj: ApiObject) -> tuple[Key, R | None, R]:
+    def upsert(self, obj: WatchedObject) -> tuple[Key, R | None, R]:
         """Decode ``obj`` and put its record: (key, old record, new record). Raises
         DecodeError as ``decode`` does."""
         record = self.decode(obj)  # every decoder checks the key first (object_key)
@@ -173,10 +173,10 @@ class ClusterState:
         elif kind in self._stores:
             self._listed[kind] = set()
 
-    def add_listed(self, kind: str, objects: list[ApiObject]) -> list[Change]:
+    def add_listed(self, kind: str, objects: Sequence[WatchedObject]) -> list[Change]:
         """One page of a LIST: add or replace each object."""
         if kind == EVENTS:
-            events = cast(list[Event], objects)  # the events LIST: see _of_kind
+            events = cast(Sequence[Event], objects)  # the events LIST: see _of_kind
             self._count_events(events, lambda: self.rejections.add_listed(events))
             return []
         store = self._stores.get(kind)
@@ -207,7 +207,7 @@ class ClusterState:
             listener.listed(kind)
         return changes
 
-    def apply(self, kind: str, event_type: str, obj: ApiObject) -> list[Change]:
+    def apply(self, kind: str, event_type: str, obj: WatchedObject) -> list[Change]:
         """One watch event: ADDED or MODIFIED replaces the object, DELETED removes it."""
         if kind == EVENTS:
             event = cast(Event, obj)  # the events WATCH: see _of_kind
@@ -302,14 +302,14 @@ class ClusterState:
 
     # -- decoding at the edge --------------------------------------------------------
 
-    def _key(self, kind: str, obj: ApiObject) -> Key | None:
+    def _key(self, kind: str, obj: WatchedObject) -> Key | None:
         try:
             return object_key(obj)
         except DecodeError as e:
             self._health.record_parse_error(kind, reason=str(e))
             return None
 
-    def _upsert(self, kind: str, store: _AnyStore, obj: ApiObject) -> Change | None:
+    def _upsert(self, kind: str, store: _AnyStore, obj: WatchedObject) -> Change | None:
         try:
             key, old, record = store.upsert(obj)
         except DecodeError as e:

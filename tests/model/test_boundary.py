@@ -3,8 +3,19 @@ carry, are refused once at the edge, counted per kind and reported with the obje
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from exporter.model.bodies import (
+    Container,
+    LimitRange,
+    Namespace,
+    Node,
+    Pod,
+    ResourceList,
+    ResourceQuota,
+)
 from exporter.model.health import InformerHealth, ParseProblem
 from exporter.model.quantities import MAX_RESOURCE_NANOS, QuantityError, resource_from_json
 from exporter.model.state import ClusterState
@@ -13,8 +24,8 @@ from exporter.model.teams import TeamRules
 GI = 2**30 * 10**9
 
 
-def pod(name: str, requests: dict, *, ns: str = "poison") -> dict:
-    container = {"name": "main", "resources": {"requests": requests}}
+def pod(name: str, requests: ResourceList, *, ns: str = "poison") -> Pod:
+    container: Container = {"name": "main", "resources": {"requests": requests}}
     return {
         "metadata": {"name": name, "namespace": ns, "uid": name},
         "spec": {"containers": [container]},
@@ -72,17 +83,18 @@ def test_a_pod_turning_poisonous_drops_its_last_good_version() -> None:
 
 def test_quota_limitrange_and_node_values_are_bounded_too() -> None:
     state, health, problems = new_state()
-    state.apply("resourcequotas", "ADDED", {
+    quota: ResourceQuota = {
         "metadata": {"name": "q", "namespace": "dev"},
         "status": {"hard": {"requests.cpu": "1e400"}, "used": {}},
-    })  # fmt: skip
-    state.apply("limitranges", "ADDED", {
+    }
+    limitrange: LimitRange = {
         "metadata": {"name": "lr", "namespace": "dev"},
         "spec": {"limits": [{"type": "Container", "max": {"memory": "-1Gi"}}]},
-    })  # fmt: skip
-    state.apply("nodes", "ADDED", {
-        "metadata": {"name": "n1"}, "status": {"capacity": {"cpu": "1e30"}},
-    })  # fmt: skip
+    }
+    node: Node = {"metadata": {"name": "n1"}, "status": {"capacity": {"cpu": "1e30"}}}
+    state.apply("resourcequotas", "ADDED", quota)
+    state.apply("limitranges", "ADDED", limitrange)
+    state.apply("nodes", "ADDED", node)
     assert dict(health.parse_errors_total) == {"resourcequotas": 1, "limitranges": 1, "nodes": 1}
     assert [p.name for p in problems] == ["q", "lr", "n1"]
     assert state.nodes() == []
@@ -92,7 +104,9 @@ def test_quota_limitrange_and_node_values_are_bounded_too() -> None:
 def test_a_budget_annotation_past_a_float_is_no_budget() -> None:
     """Issue 11, case 11: `1e309` was exported as +Inf."""
     state, health, problems = new_state()
-    body = {"metadata": {"name": "dev", "annotations": {"quotameter.io/monthly-budget": "1e309"}}}
+    body: Namespace = {
+        "metadata": {"name": "dev", "annotations": {"quotameter.io/monthly-budget": "1e309"}}
+    }
     state.apply("namespaces", "ADDED", body)
     record = state.namespace("dev")
     assert record is not None
@@ -106,9 +120,9 @@ def test_a_budget_annotation_past_a_float_is_no_budget() -> None:
     [{"count": 2**40}, {"count": -1}, {"count": True}, {"count": "7"},
      {"series": {"count": 10**30}}, {"message": ["exceeded quota"]}],
 )  # fmt: skip
-def test_events_with_absurd_counts_are_not_counted(bad: dict) -> None:
+def test_events_with_absurd_counts_are_not_counted(bad: dict[str, Any]) -> None:
     state, health, problems = new_state()
-    event = {
+    event: Any = {  # an Event with one field of a shape no API server sends
         "metadata": {"name": "rs.1", "namespace": "dev", "uid": "u1"},
         "reason": "FailedCreate",
         "message": 'pods "p" is forbidden: exceeded quota: q, requested: pods=1, used: pods=1, '

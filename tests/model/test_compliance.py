@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Unpack
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from exporter.model.bodies import (
+    Container,
+    LimitRange,
+    LimitRangeItem,
+    Pod,
+    PodSpec,
+    ResourceList,
+)
 from exporter.model.compliance import limitrange_checks, pod_violations, violates
 from exporter.model.health import InformerHealth
 from exporter.model.records import decode_limitrange, decode_pod
@@ -16,19 +26,23 @@ M = 10**6  # nanos per milli-unit
 G = 10**9
 
 
-def ctr(name: str, requests: dict | None = None, limits: dict | None = None) -> dict:
+def ctr(
+    name: str, requests: ResourceList | None = None, limits: ResourceList | None = None
+) -> Container:
     return {"name": name, "resources": {"requests": requests or {}, "limits": limits or {}}}
 
 
-def pod(name: str, *containers: dict, phase: str = "Running", ns: str = "dev", **spec) -> dict:
+def pod(
+    name: str, *app: Container, phase: str = "Running", ns: str = "dev", **spec: Unpack[PodSpec]
+) -> Pod:
     return {
         "metadata": {"name": name, "namespace": ns},
-        "spec": {"containers": list(containers), **spec},
+        "spec": {"containers": list(app), **spec},
         "status": {"phase": phase},
     }
 
 
-def limitrange(name: str, *limits: dict, ns: str = "dev") -> dict:
+def limitrange(name: str, *limits: LimitRangeItem, ns: str = "dev") -> LimitRange:
     return {"metadata": {"name": name, "namespace": ns}, "spec": {"limits": list(limits)}}
 
 
@@ -64,7 +78,7 @@ def test_constraints_compare_exact_nanos(
     assert violates(constraint, enforced, requested, limit) is expected
 
 
-CONTAINER_LIMITS = {
+CONTAINER_LIMITS: LimitRangeItem = {
     "type": "Container",
     "min": {"cpu": "50m"},
     "max": {"cpu": "1", "memory": "1Gi"},
@@ -117,10 +131,18 @@ def test_a_limitrange_tightened_after_the_pods_started_shows_them() -> None:
     app = ctr("app", {"cpu": "200m", "memory": "256Mi"}, {"cpu": "500m", "memory": "512Mi"})
     for name in ("a", "b", "c"):
         state.apply("pods", "ADDED", pod(name, app))
-    loose = {"type": "Container", "max": {"cpu": "1", "memory": "1Gi"}, "min": {"cpu": "100m"}}
+    loose: LimitRangeItem = {
+        "type": "Container",
+        "max": {"cpu": "1", "memory": "1Gi"},
+        "min": {"cpu": "100m"},
+    }
     state.apply("limitranges", "ADDED", limitrange("limits", loose))
     assert set(counts(state).values()) == {0}
-    tight = {"type": "Container", "max": {"cpu": "500m", "memory": "256Mi"}, "min": {"cpu": "250m"}}
+    tight: LimitRangeItem = {
+        "type": "Container",
+        "max": {"cpu": "500m", "memory": "256Mi"},
+        "min": {"cpu": "250m"},
+    }
     state.apply("limitranges", "MODIFIED", limitrange("limits", tight))
     assert counts(state) == {
         ("limits", "cpu", "max"): 0,  # 500m is max exactly
@@ -133,7 +155,7 @@ def test_a_limitrange_tightened_after_the_pods_started_shows_them() -> None:
 
 def test_pod_limits_check_the_effective_pod_values() -> None:
     state = ClusterState(health=InformerHealth())
-    per_pod = {"type": "Pod", "max": {"cpu": "1"}, "min": {"memory": "100Mi"}}
+    per_pod: LimitRangeItem = {"type": "Pod", "max": {"cpu": "1"}, "min": {"memory": "100Mi"}}
     state.apply("limitranges", "ADDED", limitrange("pod-lr", per_pod))
     half = ctr("c", {"cpu": "300m", "memory": "64Mi"}, {"cpu": "600m", "memory": "64Mi"})
     state.apply("pods", "ADDED", pod("two", half, half))  # 1200m of limits, 128Mi requested
@@ -143,9 +165,9 @@ def test_pod_limits_check_the_effective_pod_values() -> None:
 
 def test_limitranges_of_other_namespaces_and_types_do_not_apply() -> None:
     state = ClusterState(health=InformerHealth())
-    pvc_only = {"type": "PersistentVolumeClaim", "max": {"storage": "1Gi"}}
+    pvc_only: LimitRangeItem = {"type": "PersistentVolumeClaim", "max": {"storage": "1Gi"}}
     state.apply("limitranges", "ADDED", limitrange("pvc", pvc_only))
-    strict = {"type": "Container", "max": {"cpu": "1m"}}
+    strict: LimitRangeItem = {"type": "Container", "max": {"cpu": "1m"}}
     state.apply("limitranges", "ADDED", limitrange("strict", strict, ns="prod"))
     state.apply("pods", "ADDED", pod("a", ctr("c", {"cpu": "1"}, {"cpu": "2"})))
     assert counts(state) == {}
@@ -190,8 +212,8 @@ OPS = st.one_of(
 @given(st.lists(OPS, max_size=20))
 def test_incremental_counts_equal_a_recomputation(ops: list[tuple]) -> None:
     state = ClusterState(health=InformerHealth())
-    pods: dict[str, dict] = {}
-    limitranges: dict[str, dict] = {}
+    pods: dict[str, Pod] = {}
+    limitranges: dict[str, LimitRange] = {}
     for kind, payload in ops:
         if kind == "delete-pod":
             state.apply("pods", "DELETED", pod(payload))

@@ -4,17 +4,20 @@ Cases follow k8s.io/component-helpers/resource/helpers_test.go (TestPodRequestsA
 TestPodResourceRequests, TestPodResourceLimits, TestPodLevelResourceRequests).
 """
 
-from typing import Any
+from typing import Any, Unpack
 
 import pytest
 
+from exporter.model.bodies import Container, PodSpec, ResourceRequirements
 from exporter.model.podresources import default_requests_from_limits, pod_limits, pod_requests
 from exporter.model.quantities import ZERO, QuantityError
 
 
-def ctr(name: str, requests: dict | None = None, limits: dict | None = None, **extra: Any) -> dict:
-    """A container dict as the API returns it."""
-    resources = {}
+def ctr(
+    name: str, /, requests: Any = None, limits: Any = None, **extra: Unpack[Container]
+) -> Container:
+    """A container dict as the API returns it (or with a malformed resource list)."""
+    resources: ResourceRequirements = {}
     if requests is not None:
         resources["requests"] = requests
     if limits is not None:
@@ -22,7 +25,7 @@ def ctr(name: str, requests: dict | None = None, limits: dict | None = None, **e
     return {"name": name, "image": "busybox", "resources": resources, **extra}
 
 
-def sidecar(name: str, requests: dict | None = None, limits: dict | None = None) -> dict:
+def sidecar(name: str, requests: Any = None, limits: Any = None) -> Container:
     """A restartable init container (native sidecar)."""
     return ctr(name, requests, limits, restartPolicy="Always")
 
@@ -33,7 +36,7 @@ def text(resources: dict) -> dict[str, str]:
 
 
 def test_app_containers_are_summed() -> None:
-    spec = {
+    spec: PodSpec = {
         "containers": [
             ctr("a", {"cpu": "100m", "memory": "128Mi"}, {"cpu": "500m", "memory": "512Mi"}),
             ctr("b", {"cpu": "0.25", "memory": "256Mi", "ephemeral-storage": "1Gi"}),
@@ -48,9 +51,9 @@ def test_app_containers_are_summed() -> None:
 
 
 def test_reference_scenario_dev_pods_sum_like_the_quota() -> None:
-    agent_api = {"containers": [ctr("api", {"cpu": "100m", "memory": "128Mi"},
+    agent_api: PodSpec = {"containers": [ctr("api", {"cpu": "100m", "memory": "128Mi"},
                                     {"cpu": "500m", "memory": "512Mi"})]}  # fmt: skip
-    worker = {"containers": [ctr("w", {"cpu": "100m", "memory": "128Mi"},
+    worker: PodSpec = {"containers": [ctr("w", {"cpu": "100m", "memory": "128Mi"},
                                  {"cpu": "250m", "memory": "256Mi"})]}  # fmt: skip
     requests = [pod_requests(p) for p in (agent_api, agent_api, worker)]
     limits = [pod_limits(p) for p in (agent_api, agent_api, worker)]
@@ -80,24 +83,26 @@ def test_reference_scenario_dev_pods_sum_like_the_quota() -> None:
          "200"),
     ],
 )  # fmt: skip
-def test_init_containers_and_sidecars(init: list, apps: list, expected: str) -> None:
-    spec = {"initContainers": init, "containers": apps}
+def test_init_containers_and_sidecars(
+    init: list[Container], apps: list[Container], expected: str
+) -> None:
+    spec: PodSpec = {"initContainers": init, "containers": apps}
     assert text(pod_requests(spec)) == {"cpu": expected}
-    limits_spec = {
+    limits_spec: PodSpec = {
         "initContainers": [_as_limits(c) for c in init],
         "containers": [_as_limits(c) for c in apps],
     }
     assert text(pod_limits(limits_spec)) == {"cpu": expected}
 
 
-def _as_limits(container: dict) -> dict:
-    moved = dict(container)
+def _as_limits(container: Container) -> Container:
+    moved = container.copy()
     moved["resources"] = {"limits": container["resources"]["requests"]}
     return moved
 
 
 def test_each_resource_takes_its_own_maximum() -> None:
-    spec = {
+    spec: PodSpec = {
         "initContainers": [ctr("i", {"cpu": "2", "memory": "64Mi"})],
         "containers": [ctr("a", {"cpu": "1", "memory": "1Gi"})],
     }
@@ -105,7 +110,7 @@ def test_each_resource_takes_its_own_maximum() -> None:
 
 
 def test_sidecar_and_init_on_separate_resources() -> None:
-    spec = {
+    spec: PodSpec = {
         "initContainers": [
             sidecar("s", {"memory": "5Mi", "cpu": "4m"}),
             ctr("i", {"memory": "6Mi", "cpu": "8m"}),
@@ -116,7 +121,7 @@ def test_sidecar_and_init_on_separate_resources() -> None:
 
 
 def test_pod_level_resources_replace_cpu_and_memory_only() -> None:
-    spec = {
+    spec: PodSpec = {
         "resources": {
             "requests": {"cpu": "18m", "memory": "15Mi", "ephemeral-storage": "9Gi"},
             "limits": {"cpu": "1", "memory": "1Gi"},
@@ -129,7 +134,7 @@ def test_pod_level_resources_replace_cpu_and_memory_only() -> None:
 
 
 def test_pod_level_resources_add_missing_cpu_memory_and_hugepages() -> None:
-    spec = {
+    spec: PodSpec = {
         "resources": {"requests": {"memory": "2Mi", "hugepages-2Mi": "4Mi", "storage": "2Mi"}},
         "containers": [ctr("a", {"cpu": "2m", "storage": "3Mi"})],
     }
@@ -166,21 +171,21 @@ FIVE = {"cpu": "5", "memory": "5"}
     ],
 )
 def test_overhead_adds_to_requests_but_only_to_set_limits(
-    resources: dict, overhead: dict | None, requests: dict, limits: dict
+    resources: ResourceRequirements, overhead: Any, requests: dict, limits: dict
 ) -> None:
-    spec = {"containers": [{"name": "foo", "resources": resources}], "overhead": overhead}
+    spec: PodSpec = {"containers": [{"name": "foo", "resources": resources}], "overhead": overhead}
     assert text(pod_requests(spec)) == requests
     assert text(pod_limits(spec)) == limits
 
 
 def test_overhead_skips_a_zero_limit() -> None:
-    spec = {"containers": [ctr("a", limits={"cpu": "0"})], "overhead": {"cpu": "250m"}}
+    spec: PodSpec = {"containers": [ctr("a", limits={"cpu": "0"})], "overhead": {"cpu": "250m"}}
     assert text(pod_limits(spec)) == {"cpu": "0"}
     assert text(pod_requests(spec)) == {"cpu": "250m"}
 
 
 def test_extended_resources_follow_the_same_rules() -> None:
-    spec = {
+    spec: PodSpec = {
         "initContainers": [ctr("warmup", {"nvidia.com/gpu": "4"}, {"nvidia.com/gpu": "4"})],
         "containers": [
             ctr("trainer", {"cpu": "2", "nvidia.com/gpu": "2"}, {"nvidia.com/gpu": "2"}),
@@ -193,7 +198,7 @@ def test_extended_resources_follow_the_same_rules() -> None:
 
 def test_missing_limits_mean_unlimited_not_zero() -> None:
     # PodLimits sums whatever limits exist; a container without one adds nothing.
-    spec = {
+    spec: PodSpec = {
         "initContainers": [ctr("init", limits={"memory": "1Gi"}), ctr("plain")],
         "containers": [ctr("limited", {"cpu": "1"}, {"cpu": "2"}), ctr("unlimited", {"cpu": "1"})],
     }
@@ -203,14 +208,14 @@ def test_missing_limits_mean_unlimited_not_zero() -> None:
 
 def test_empty_and_null_fields() -> None:
     assert pod_requests({}) == {}
-    spec = {"containers": [{"name": "a", "resources": None}], "initContainers": None}
+    spec: Any = {"containers": [{"name": "a", "resources": None}], "initContainers": None}
     assert pod_requests(spec) == pod_limits(spec) == {}
     # A null quantity decodes to zero in Go, and the entry still counts as set.
     assert text(pod_requests({"containers": [ctr("a", {"cpu": None})]})) == {"cpu": "0"}
 
 
 def test_formats_follow_kubernetes_addition() -> None:
-    spec = {"containers": [ctr("a", {"memory": "1000"}), ctr("b", {"memory": "1Gi"})]}
+    spec: PodSpec = {"containers": [ctr("a", {"memory": "1000"}), ctr("b", {"memory": "1Gi"})]}
     # The first container's DecimalSI format wins, so the sum prints in decimal.
     assert text(pod_requests(spec)) == {"memory": "1073742824"}
     spec = {"containers": [ctr("a", {"memory": "1Gi"}), ctr("b", {"memory": "1Gi"})]}
@@ -230,13 +235,13 @@ def test_formats_follow_kubernetes_addition() -> None:
         ({"containers": "app"}, "spec.containers"),
     ],
 )  # fmt: skip
-def test_malformed_input_names_container_and_resource(spec: dict, where: str) -> None:
+def test_malformed_input_names_container_and_resource(spec: PodSpec, where: str) -> None:
     with pytest.raises(QuantityError) as info:
         _requests_and_limits(spec)
     assert str(info.value).startswith(where)
 
 
-def _requests_and_limits(spec: dict) -> None:
+def _requests_and_limits(spec: PodSpec) -> None:
     pod_requests(spec)
     pod_limits(spec)
 
@@ -252,5 +257,5 @@ def test_default_requests_from_limits() -> None:
     only_limits = default_requests_from_limits(ctr("b", limits={"nvidia.com/gpu": "1"}))
     assert only_limits["requests"] == {"nvidia.com/gpu": "1"}
     assert default_requests_from_limits({"name": "c"}) == {}
-    claims = {"resources": {"claims": [{"name": "gpu"}], "requests": {"cpu": "1"}}}
+    claims: Any = {"resources": {"claims": [{"name": "gpu"}], "requests": {"cpu": "1"}}}
     assert default_requests_from_limits(claims) == claims["resources"]

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from exporter.model.bodies import Container, PodSpec
 from exporter.model.compact import resource_value
 from exporter.model.podshapes import PodShape, decode_shape, pod_shape
 from exporter.model.quantities import QuantityError
@@ -16,8 +17,8 @@ from exporter.model.quantities import QuantityError
 M = 10**6  # nanos in one millicore
 
 
-def ctr(name: Any, requests: Any = None, limits: Any = None, **extra: Any) -> dict:
-    """A container dict as the API returns it."""
+def ctr(name: Any, requests: Any = None, limits: Any = None, **extra: Any) -> Any:
+    """A container dict as the API returns it, or with values no API would send."""
     resources = {}
     if requests is not None:
         resources["requests"] = requests
@@ -26,7 +27,7 @@ def ctr(name: Any, requests: Any = None, limits: Any = None, **extra: Any) -> di
     return {"name": name, "image": "busybox", "resources": resources, **extra}
 
 
-def outcome(spec: dict) -> PodShape | type[Exception]:
+def outcome(spec: Any) -> PodShape | type[Exception]:
     """The shape of a spec, or the type of what decoding it raises."""
     try:
         return pod_shape(spec)
@@ -34,7 +35,7 @@ def outcome(spec: dict) -> PodShape | type[Exception]:
         return type(e)
 
 
-def reference(spec: dict) -> PodShape | type[Exception]:
+def reference(spec: Any) -> PodShape | type[Exception]:
     """The same, decoded in full without the memo."""
     try:
         return decode_shape(spec)
@@ -43,7 +44,7 @@ def reference(spec: dict) -> PodShape | type[Exception]:
 
 
 def test_pods_of_one_template_share_one_shape() -> None:
-    def spec() -> dict:  # a fresh dict each time, as every decoded body is
+    def spec() -> PodSpec:  # a fresh dict each time, as every decoded body is
         return {"containers": [ctr("app", {"cpu": "100m"}, {"cpu": "500m"})]}
 
     first, second = pod_shape(spec()), pod_shape(spec())
@@ -68,15 +69,15 @@ def test_a_value_equal_to_the_text_is_not_taken_for_it(value: Any, cached_first:
 
 
 def test_names_that_are_not_text_are_not_memoised() -> None:
-    one = {"containers": [ctr(1, {"cpu": "1"})]}
-    true = {"containers": [ctr(True, {"cpu": "1"})]}
+    one: PodSpec = {"containers": [ctr(1, {"cpu": "1"})]}
+    true: PodSpec = {"containers": [ctr(True, {"cpu": "1"})]}
     assert pod_shape(one).containers[0].name == "1"
     assert pod_shape(true).containers[0].name == "True"
 
 
 def test_a_sidecar_is_not_an_init_container_with_the_same_resources() -> None:
-    app = ctr("app", {"cpu": "100m"})
-    init = ctr("init", {"cpu": "1"})
+    app: Container = ctr("app", {"cpu": "100m"})
+    init: Container = ctr("init", {"cpu": "1"})
     plain = pod_shape({"containers": [app], "initContainers": [init]})
     side = pod_shape({"containers": [app], "initContainers": [{**init, "restartPolicy": "Always"}]})
     assert resource_value(plain.requests, "cpu") == 1000 * M  # the init container's peak
@@ -85,15 +86,17 @@ def test_a_sidecar_is_not_an_init_container_with_the_same_resources() -> None:
 
 def test_pod_level_resources_and_overhead_are_decoded_every_time() -> None:
     containers = [ctr("app", {"cpu": "100m", "memory": "64Mi"})]
-    pod_level = {"containers": containers, "resources": {"requests": {"cpu": "2"}}}
-    overhead = {"containers": containers, "overhead": {"cpu": "10m"}}
+    pod_level: PodSpec = {"containers": containers, "resources": {"requests": {"cpu": "2"}}}
+    overhead: PodSpec = {"containers": containers, "overhead": {"cpu": "10m"}}
     assert resource_value(pod_shape(pod_level).requests, "cpu") == 2000 * M
     assert resource_value(pod_shape(overhead).requests, "cpu") == 110 * M
     assert pod_shape({"containers": containers, "resources": {}}).best_effort  # QoS quirk
 
 
 # Values from a small vocabulary, so that hypothesis finds specs that collide.
-quantities = st.sampled_from(["1", "100m", "1.0", " 1 ", "x", 1, 1.0, True, False, 0, None, []])
+quantities: st.SearchStrategy[Any] = st.sampled_from(
+    ["1", "100m", "1.0", " 1 ", "x", 1, 1.0, True, False, 0, None, []]
+)
 resource_lists = st.one_of(
     st.none(),
     st.sampled_from(["", [], "bad"]),
@@ -117,6 +120,6 @@ specs = st.fixed_dictionaries(
 
 @settings(max_examples=300)
 @given(st.lists(specs, min_size=1, max_size=6))
-def test_memoised_shapes_equal_full_decoding(batch: list[dict]) -> None:
+def test_memoised_shapes_equal_full_decoding(batch: list[Any]) -> None:
     for spec in batch:
         assert outcome(spec) == reference(spec)

@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any, Unpack
+
 import pytest
 
+from exporter.model.bodies import (
+    Affinity,
+    Container,
+    PersistentVolumeClaim,
+    PersistentVolumeClaimSpec,
+    PodSpec,
+    ResourceQuotaSpec,
+    ResourceRequirements,
+    ScopedResourceSelectorRequirement,
+)
 from exporter.model.quantities import parse_quantity
 from exporter.model.quotas import (
     COMPUTE_KEYS,
@@ -30,8 +42,8 @@ def as_text(usage: dict) -> dict[str, str]:
     return {key: str(value) for key, value in usage.items()}
 
 
-def container(name: str, requests: dict | None = None, limits: dict | None = None) -> dict:
-    resources = {}
+def container(name: str, requests: Any = None, limits: Any = None) -> Container:
+    resources: ResourceRequirements = {}
     if requests is not None:
         resources["requests"] = requests
     if limits is not None:
@@ -43,7 +55,7 @@ def container(name: str, requests: dict | None = None, limits: dict | None = Non
 
 
 def test_facts_of_a_plain_pod() -> None:
-    spec = {"containers": [container("app", {"cpu": "100m"})]}
+    spec: PodSpec = {"containers": [container("app", {"cpu": "100m"})]}
     assert pod_scope_facts(spec) == PodScopeFacts(
         terminating=False, best_effort=False, priority_class="", cross_namespace_affinity=False
     )
@@ -51,7 +63,7 @@ def test_facts_of_a_plain_pod() -> None:
 
 @pytest.mark.parametrize(("deadline", "terminating"), [(None, False), (0, True), (3600, True)])
 def test_terminating_means_an_active_deadline(deadline: int | None, terminating: bool) -> None:
-    spec = {"containers": [container("job")], "activeDeadlineSeconds": deadline}
+    spec: Any = {"containers": [container("job")], "activeDeadlineSeconds": deadline}  # or null
     assert pod_scope_facts(spec).terminating is terminating
 
 
@@ -69,7 +81,7 @@ def test_terminating_means_an_active_deadline(deadline: int | None, terminating:
         ({"containers": [container("a")], "resources": {"limits": {"cpu": "1"}}}, False),
     ],
 )
-def test_best_effort_follows_qos(spec: dict, best_effort: bool) -> None:
+def test_best_effort_follows_qos(spec: PodSpec, best_effort: bool) -> None:
     assert pod_scope_facts(spec).best_effort is best_effort
 
 
@@ -98,8 +110,8 @@ def test_best_effort_follows_qos(spec: dict, best_effort: bool) -> None:
         ),
     ],
 )
-def test_cross_namespace_affinity(affinity: dict, cross: bool) -> None:
-    spec = {"containers": [container("a")], "affinity": affinity}
+def test_cross_namespace_affinity(affinity: Affinity, cross: bool) -> None:
+    spec: PodSpec = {"containers": [container("a")], "affinity": affinity}
     assert pod_scope_facts(spec).cross_namespace_affinity is cross
 
 
@@ -113,8 +125,10 @@ JOB_NO_CLASS = PodScopeFacts(
 )
 
 
-def expr(operator: str, *values: str, scope: str = "PriorityClass") -> dict:
-    out = {"scopeName": scope, "operator": operator}
+def expr(
+    operator: str, *values: str, scope: str = "PriorityClass"
+) -> ScopedResourceSelectorRequirement:
+    out: ScopedResourceSelectorRequirement = {"scopeName": scope, "operator": operator}
     if values:
         out["values"] = list(values)
     return out
@@ -148,13 +162,15 @@ def expr(operator: str, *values: str, scope: str = "PriorityClass") -> dict:
         ({"scopeSelector": {"matchExpressions": [expr("Exists", scope="Other")]}}, False, False),
     ],
 )
-def test_matches_scopes(quota_spec: dict, running_high: bool, job_no_class: bool) -> None:
+def test_matches_scopes(
+    quota_spec: ResourceQuotaSpec, running_high: bool, job_no_class: bool
+) -> None:
     assert matches_scopes(quota_spec, RUNNING_HIGH) is running_high
     assert matches_scopes(quota_spec, JOB_NO_CLASS) is job_no_class
 
 
 def test_render_scopes() -> None:
-    spec = {
+    spec: ResourceQuotaSpec = {
         "scopes": ["NotTerminating", "NotBestEffort"],
         "scopeSelector": {"matchExpressions": [expr("In", "high", "low"), expr("Exists")]},
     }
@@ -259,8 +275,10 @@ def test_sum_keeps_the_format_of_the_first_nonzero_value() -> None:
 # -- PVC usage ----------------------------------------------------------------------------
 
 
-def pvc(storage: str | None = "10Gi", **spec: object) -> dict:
-    body: dict = {"metadata": {"name": "data"}, "spec": {**spec}}
+def pvc(
+    storage: str | None = "10Gi", **spec: Unpack[PersistentVolumeClaimSpec]
+) -> PersistentVolumeClaim:
+    body: PersistentVolumeClaim = {"metadata": {"name": "data"}, "spec": {**spec}}
     if storage is not None:
         body["spec"]["resources"] = {"requests": {"storage": storage}}
     return body

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
+from exporter.model.bodies import Namespace, PersistentVolumeClaim, Pod, PodSpec, ResourceQuota
 from exporter.model.compact import resource_value
 from exporter.model.quotas import PodScopeFacts
 from exporter.model.records import (
@@ -28,10 +30,10 @@ def pod(
     name: str = "p",
     *,
     phase: str | None = "Running",
-    labels: dict | None = None,
-    spec: dict | None = None,
-) -> dict:
-    body: dict = {
+    labels: dict[str, str] | None = None,
+    spec: PodSpec | None = None,
+) -> Pod:
+    body: Pod = {
         "metadata": {"name": name, "namespace": "dev", "uid": "u-1", "labels": labels or {}},
         "spec": spec
         or {
@@ -52,7 +54,7 @@ def pod(
 
 
 def test_pod_keeps_effective_resources_and_placement() -> None:
-    spec = {
+    spec: PodSpec = {
         "nodeName": "worker-1",
         "initContainers": [{"name": "init", "resources": {"requests": {"cpu": "1"}}}],
         "containers": [
@@ -123,7 +125,7 @@ def test_pods_of_one_template_share_their_tuples() -> None:
         {"activeDeadlineSeconds": "soon"},
     ],
 )
-def test_malformed_pods_raise_decode_error(spec: dict) -> None:
+def test_malformed_pods_raise_decode_error(spec: Any) -> None:
     with pytest.raises(DecodeError, match="pod dev/p"):
         decode_pod(pod(spec=spec))
 
@@ -136,8 +138,8 @@ def test_objects_without_a_name_raise_decode_error(body: object) -> None:
         object_key(body)  # type: ignore[arg-type]
 
 
-def quota(*, spec: dict, status: dict | None = None) -> dict:
-    body = {"metadata": {"name": "q", "namespace": "dev"}, "spec": spec}
+def quota(*, spec: Any, status: Any = None) -> ResourceQuota:
+    body: ResourceQuota = {"metadata": {"name": "q", "namespace": "dev"}, "spec": spec}
     if status is not None:
         body["status"] = status
     return body
@@ -250,7 +252,7 @@ def test_node_keeps_labels_capacity_and_allocatable() -> None:
 
 
 def test_pvc_class_and_requested_bytes() -> None:
-    body = {
+    body: PersistentVolumeClaim = {
         "metadata": {
             "name": "data",
             "namespace": "dev",
@@ -266,7 +268,7 @@ def test_pvc_class_and_requested_bytes() -> None:
 
 
 def test_namespace_keeps_only_the_keys_asked_for_and_its_budget() -> None:
-    body = {
+    body: Namespace = {
         "metadata": {
             "name": "ml",
             "labels": {"team": "ml", "env": "prod", "owner": "x"},
@@ -282,7 +284,7 @@ def test_namespace_keeps_only_the_keys_asked_for_and_its_budget() -> None:
 
 @pytest.mark.parametrize("budget", ["lots", "-5", "Infinity", "NaN"])
 def test_a_malformed_budget_keeps_the_namespace(budget: str) -> None:
-    body = {
+    body: Namespace = {
         "metadata": {
             "name": "ml",
             "labels": {"team": "ml"},

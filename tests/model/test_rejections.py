@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+from typing import Any, Unpack
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from exporter.model.bodies import Event
 from exporter.model.rejections import (
     COMBINED_PREFIX,
     Rejection,
@@ -160,9 +162,9 @@ def test_unreadable_quota_messages_are_errors(message: str) -> None:
 # -- RejectionCounter -----------------------------------------------------------------------
 
 
-def event(uid: str, count: int = 1, message: str = LIMITS, **extra: object) -> dict:
+def event(uid: str, count: int = 1, message: str = LIMITS, /, **extra: Unpack[Event]) -> Event:
     """A FailedCreate Event as LIST and WATCH deliver it."""
-    body = {
+    body: Event = {
         "metadata": {"uid": uid, "namespace": "dev", "name": f"agent-api.{uid}"},
         "involvedObject": {"kind": "ReplicaSet", "namespace": "dev", "name": "agent-api"},
         "reason": "FailedCreate",
@@ -173,14 +175,14 @@ def event(uid: str, count: int = 1, message: str = LIMITS, **extra: object) -> d
     return {**body, **extra}
 
 
-def relist(counter: RejectionCounter, events: list[dict], page: int = 2) -> None:
+def relist(counter: RejectionCounter, events: list[Event], page: int = 2) -> None:
     counter.begin_relist()
     for start in range(0, len(events), page):
         counter.add_listed(events[start : start + page])
     counter.end_relist()
 
 
-def started(*events: dict) -> RejectionCounter:
+def started(*events: Event) -> RejectionCounter:
     counter = RejectionCounter()
     relist(counter, list(events))
     return counter
@@ -323,14 +325,15 @@ def test_counts_every_refusal_of_the_simulator_past_the_combining_point() -> Non
     refusals = 0
     record = cluster.events.record
 
-    def counting_record(involved: dict, **kwargs: object) -> dict:
+    def counting_record(involved: dict, **kwargs: Any) -> dict:
         nonlocal refusals
         if kwargs["reason"] == "FailedCreate":
             refusals += 1
         return record(involved, **kwargs)
 
     cluster.events.record = counting_record  # type: ignore[method-assign]
-    counter = started(*cluster.store.iter(EVENT))
+    served: list[Any] = list(cluster.store.iter(EVENT))  # JSON, as the API sends it
+    counter = started(*served)
     before = {e["metadata"]["uid"]: e["count"] for e in cluster.store.iter(EVENT)}
     rv = cluster.store.rv
 
@@ -342,7 +345,8 @@ def test_counts_every_refusal_of_the_simulator_past_the_combining_point() -> Non
         cluster.resync()
     history = [e for e in cluster.store.events_since(rv) if e.rtype is EVENT]
     for change in history:
-        counter.apply(change.type, change.obj)
+        sent: Any = change.obj  # likewise
+        counter.apply(change.type, sent)
 
     failed = [e for e in cluster.store.iter(EVENT) if e["reason"] == "FailedCreate"]
     from_counts = sum(e["count"] - before.get(e["metadata"]["uid"], 0) for e in failed)
@@ -358,7 +362,8 @@ def test_counts_every_refusal_of_the_simulator_past_the_combining_point() -> Non
     assert counter.totals()[CPU] == counter.totals()[MEM] == refusals
     assert counter.parse_errors == 0
     assert counter.last_rejections()["dev", "dev-quota"]["pod"].startswith("agent-api-")
-    relist(counter, list(cluster.store.iter(EVENT)))  # a relist changes nothing
+    served = list(cluster.store.iter(EVENT))
+    relist(counter, served)  # a relist changes nothing
     assert counter.totals()[CPU] == refusals
 
 
@@ -383,13 +388,15 @@ class World:
         self.truth = {CPU: 0, MEM: 0, ("dev", "pod-count", "pods"): 0}
         self.created, self.in_gap = 0, False
 
-    def body(self, uid: str) -> dict:
+    def body(self, uid: str) -> Event:
         message, count = self.live[uid]
         return event(uid, count, MESSAGES[message])
 
     def occur(self, uid: str, times: int) -> None:
         rejection = parse_rejection(MESSAGES[self.live[uid][0]])
-        for resource in rejection.resources if rejection else ():
+        if rejection is None:
+            return
+        for resource in rejection.resources:
             self.truth["dev", rejection.quota, resource] += times
 
 

@@ -4,10 +4,24 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from typing import Any, Unpack
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from exporter.model.bodies import (
+    Container,
+    Event,
+    Namespace,
+    Node,
+    PersistentVolumeClaim,
+    Pod,
+    PodSpec,
+    ResourceList,
+    ResourceQuota,
+    ResourceQuotaSpec,
+    WatchedObject,
+)
 from exporter.model.health import InformerHealth
 from exporter.model.podresources import pod_limits, pod_requests
 from exporter.model.quantities import QuantityError
@@ -28,19 +42,25 @@ MI = 2**20 * 10**9  # nanos per MiB
 GI = 2**30 * 10**9
 
 
-def ctr(name: str, requests: dict | None = None, limits: dict | None = None) -> dict:
+def ctr(
+    name: str, requests: ResourceList | None = None, limits: ResourceList | None = None
+) -> Container:
     return {"name": name, "resources": {"requests": requests or {}, "limits": limits or {}}}
 
 
-def pod(ns: str, name: str, *containers: dict, phase: str = "Running", **spec: object) -> dict:
+def pod(
+    ns: str, name: str, *app: Container, phase: str = "Running", **spec: Unpack[PodSpec]
+) -> Pod:
     return {
         "metadata": {"name": name, "namespace": ns, "uid": f"{ns}/{name}"},
-        "spec": {"containers": list(containers), **spec},
+        "spec": {"containers": list(app), **spec},
         "status": {"phase": phase},
     }
 
 
-def quota(ns: str, name: str, hard: dict, **spec: object) -> dict:
+def quota(
+    ns: str, name: str, hard: ResourceList, /, **spec: Unpack[ResourceQuotaSpec]
+) -> ResourceQuota:
     return {
         "metadata": {"name": name, "namespace": ns},
         "spec": {"hard": hard, **spec},
@@ -48,7 +68,7 @@ def quota(ns: str, name: str, hard: dict, **spec: object) -> dict:
     }
 
 
-def namespace(name: str, **labels: str) -> dict:
+def namespace(name: str, **labels: str) -> Namespace:
     return {"metadata": {"name": name, "labels": labels}}
 
 
@@ -57,7 +77,9 @@ def new_state() -> tuple[ClusterState, InformerHealth]:
     return ClusterState(health=health), health
 
 
-def relist(state: ClusterState, kind: str, objects: list[dict], page: int = 2) -> None:
+def relist(
+    state: ClusterState, kind: str, objects: list[WatchedObject] | list[Any], page: int = 2
+) -> None:
     state.begin_relist(kind)
     for start in range(0, len(objects), page):
         state.add_listed(kind, objects[start : start + page])
@@ -157,12 +179,11 @@ def test_reads_for_cost_pods_teams_nodes_and_pvcs() -> None:
     state.apply("pods", "ADDED", pod("vc-sandbox", "syncer", APP))
     teams = {p.name: state.team_of_pod(p) for p in state.pods("vc-sandbox")}
     assert teams == {"web-x-sandbox": "web", "syncer": "sandbox"}
-    claim = {"metadata": {"name": "data", "namespace": "vc-sandbox"},
+    claim: PersistentVolumeClaim = {"metadata": {"name": "data", "namespace": "vc-sandbox"},
              "spec": {"resources": {"requests": {"storage": "1Gi"}}}}  # fmt: skip
     state.apply("persistentvolumeclaims", "ADDED", claim)
-    state.apply(
-        "nodes", "ADDED", {"metadata": {"name": "n1"}, "status": {"capacity": {"cpu": "4"}}}
-    )
+    node: Node = {"metadata": {"name": "n1"}, "status": {"capacity": {"cpu": "4"}}}
+    state.apply("nodes", "ADDED", node)
     assert [(c.name, c.requested_bytes) for c in state.pvcs()] == [("data", 2**30)]
     assert [n.capacity for n in state.nodes()] == [(("cpu", 4 * 10**9),)]
     state.apply("persistentvolumeclaims", "DELETED", claim)
@@ -243,23 +264,27 @@ def test_deleting_a_namespace_objects_removes_its_series_and_then_its_team() -> 
 def test_team_rules_apply_and_invalid_budgets_count() -> None:
     health = InformerHealth()
     state = ClusterState(health=health, rules=TeamRules.build(name_rules=[("^ml-", "ml")]))
-    budget = {"annotations": {"quotameter.io/monthly-budget": "a lot"}}
-    state.apply("namespaces", "ADDED", {"metadata": {"name": "ml-train", **budget}})
+    budget = {"quotameter.io/monthly-budget": "a lot"}
+    body: Namespace = {"metadata": {"name": "ml-train", "annotations": budget}}
+    state.apply("namespaces", "ADDED", body)
     assert state.team_of("ml-train") == "ml"
-    assert state.namespace("ml-train").budget_invalid
+    record = state.namespace("ml-train")
+    assert record is not None
+    assert record.budget_invalid
     assert health.parse_errors_total["namespaces"] == 1
 
 
 def test_events_and_unknown_kinds_are_ignored() -> None:
     state, health = new_state()
     relist(state, "events", [{"metadata": {"name": "e", "namespace": "dev"}, "reason": "X"}])
-    state.apply("events", "ADDED", {"garbage": True})
+    garbage: Any = {"garbage": True}  # not an Event: ignored all the same
+    state.apply("events", "ADDED", garbage)
     state.apply("pods", "BOOKMARK", {"metadata": {"resourceVersion": "5"}})
     assert state.snapshot() == EMPTY_SNAPSHOT
     assert health.snapshot().parse_errors_total == {}
 
 
-def failed_create(uid: str, count: int, *, quota: str = "q", ns: str = "dev") -> dict:
+def failed_create(uid: str, count: int, *, quota: str = "q", ns: str = "dev") -> Event:
     message = (
         f'Error creating: pods "web-{uid}" is forbidden: exceeded quota: {quota}, '
         "requested: requests.cpu=500m,requests.memory=1Gi, used: requests.cpu=2,"
@@ -289,7 +314,7 @@ def test_events_are_counted_by_the_state_rejection_counter() -> None:
     # Only quotas that exist are exported; the counter keeps its totals.
     state.apply("events", "ADDED", failed_create("gone", 2, quota="deleted-q"))
     assert {name for name, _, _ in view(state, "dev").rejections} == {"q"}
-    unreadable = {**failed_create("bad", 1), "message": "exceeded quota: q, requested: ???"}
+    unreadable: Event = {**failed_create("bad", 1), "message": "exceeded quota: q, requested: ???"}
     state.apply("events", "ADDED", unreadable)
     assert health.parse_errors_total["events"] == 1
 
@@ -303,7 +328,7 @@ def test_a_given_rejection_counter_is_used() -> None:
     assert counter.totals() == {("dev", "q", "requests.cpu"): 2, ("dev", "q", "requests.memory"): 2}
 
 
-def claim(ns: str, name: str, size: str | None, cls: str, phase: str) -> dict:
+def claim(ns: str, name: str, size: str | None, cls: str, phase: str) -> PersistentVolumeClaim:
     requests = {"storage": size} if size else {}
     return {
         "metadata": {"name": name, "namespace": ns},
@@ -344,11 +369,8 @@ def test_versions_move_with_what_is_exported_and_only_then() -> None:
     state.apply("pods", "ADDED", pod("dev", "a", APP))
     snap = state.snapshot()
     dev, prod = state.version("dev"), state.version("prod")
-    state.apply(
-        "pods",
-        "MODIFIED",
-        {**pod("dev", "a", APP), "status": {"phase": "Running", "podIP": "10.0.0.9"}},
-    )
+    moved: Pod = {**pod("dev", "a", APP), "status": {"phase": "Running", "podIP": "10.0.0.9"}}
+    state.apply("pods", "MODIFIED", moved)
     assert state.version("dev") == dev  # a status-only change moves nothing exported
     assert state.snapshot().spaces == snap.spaces
     state.apply("namespaces", "MODIFIED", namespace("dev", team="platform"))
@@ -374,7 +396,7 @@ NAMESPACES = st.sampled_from(["a", "b", "c"])
 
 
 @st.composite
-def pods(draw: st.DrawFn) -> dict:
+def pods(draw: st.DrawFn) -> Pod:
     spec: dict = {"containers": draw(CONTAINERS)}
     if draw(st.booleans()):
         spec["initContainers"] = draw(CONTAINERS)
@@ -386,7 +408,7 @@ def pods(draw: st.DrawFn) -> dict:
 
 
 @st.composite
-def quotas(draw: st.DrawFn) -> dict:
+def quotas(draw: st.DrawFn) -> ResourceQuota:
     keys = ["pods", "count/pods", "requests.cpu", "limits.memory", "requests.nvidia.com/gpu"]
     hard = draw(st.dictionaries(st.sampled_from(keys), st.just("10"), max_size=4))
     scopes = draw(st.sampled_from([[], ["BestEffort"], ["NotBestEffort"], ["Terminating"]]))
@@ -408,7 +430,7 @@ OPS = st.one_of(
 )
 
 
-def key(body: dict) -> tuple[str, str]:
+def key(body: WatchedObject) -> tuple[str, str]:
     return body["metadata"]["namespace"], body["metadata"]["name"]
 
 
@@ -429,8 +451,8 @@ def apply_op(state: ClusterState, world: dict[str, dict], op: tuple) -> None:
     elif action == "rephase":
         if world[kind]:
             index, phase = payload
-            body = list(world[kind].values())[index % len(world[kind])]
-            body = {**body, "status": {"phase": phase, "podIP": f"10.0.0.{index}"}}
+            was: Pod = list(world[kind].values())[index % len(world[kind])]
+            body: Pod = {**was, "status": {"phase": phase, "podIP": f"10.0.0.{index}"}}
             state.apply(kind, "MODIFIED", body)
             world[kind][key(body)] = body
     elif action == "delete":

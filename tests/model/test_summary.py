@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
+from exporter.model.bodies import PodMetrics
 from exporter.model.health import InformerHealth
 from exporter.model.state import ClusterState
 from exporter.model.summary import efficiency, summary
@@ -22,12 +24,13 @@ def load(cluster: Cluster) -> tuple[ClusterState, UsageTable]:
     state = ClusterState(health=health)
     for rtype in KINDS:
         state.begin_relist(rtype.plural)
-        state.add_listed(rtype.plural, list(cluster.store.iter(rtype)))
+        served: list[Any] = list(cluster.store.iter(rtype))  # JSON, as the API sends it
+        state.add_listed(rtype.plural, served)
         state.end_relist(rtype.plural)
     return state, UsageTable(health=health)
 
 
-def usage_of(ns: str, name: str, cpu: str, memory: str) -> dict:
+def usage_of(ns: str, name: str, cpu: str, memory: str) -> PodMetrics:
     return {
         "metadata": {"name": name, "namespace": ns},
         "containers": [{"name": "c", "usage": {"cpu": cpu, "memory": memory}}],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from exporter.model.bodies import Namespace, Pod
 from exporter.model.records import decode_namespace, decode_pod
 from exporter.model.teams import UNALLOCATED, TeamRules, namespace_team, pod_team
 
@@ -15,7 +16,9 @@ RULES = TeamRules.build(
 
 
 def ns(name: str, *, labels: dict | None = None, annotations: dict | None = None):
-    body = {"metadata": {"name": name, "labels": labels or {}, "annotations": annotations or {}}}
+    body: Namespace = {
+        "metadata": {"name": name, "labels": labels or {}, "annotations": annotations or {}}
+    }
     return decode_namespace(
         body, label_keys=RULES.label_keys, annotation_keys=RULES.annotation_keys
     )
@@ -54,7 +57,7 @@ def test_an_invalid_regex_is_named() -> None:
         TeamRules.build(name_rules=[("(", "x")])
 
 
-def vpod(labels: dict) -> dict:
+def vpod(labels: dict[str, str]) -> Pod:
     return {
         "metadata": {"name": "p", "namespace": "vc-sandbox", "labels": labels},
         "spec": {"containers": [{"name": "c"}]},

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from exporter.model.bodies import ContainerMetrics, PodMetrics
 from exporter.model.health import InformerHealth
 from exporter.model.quantities import QuantityError, quantity_from_json
 from exporter.model.usage import KIND, UsageTable, quantity_nanos
@@ -16,13 +18,13 @@ KI = 1024
 MI = 1024**2
 
 
-def container(name: str, cpu: object = None, memory: object = None) -> dict:
+def container(name: str, cpu: Any = None, memory: Any = None) -> ContainerMetrics:
     usage = {k: v for k, v in (("cpu", cpu), ("memory", memory)) if v is not None}
     return {"name": name, "usage": usage}
 
 
-def pod_metrics(namespace: str, name: str, *containers: dict) -> dict:
-    """A PodMetrics object as metrics-server serves it."""
+def pod_metrics(namespace: str, name: str, *containers: Any) -> PodMetrics:
+    """A PodMetrics object as metrics-server serves it (or with malformed containers)."""
     return {
         "metadata": {
             "name": name,
@@ -35,7 +37,7 @@ def pod_metrics(namespace: str, name: str, *containers: dict) -> dict:
     }
 
 
-SAMPLE = [
+SAMPLE: list[PodMetrics] = [
     pod_metrics(
         "dev", "api-1",
         container("api", "123456n", "12345Ki"),
@@ -113,7 +115,7 @@ def test_an_empty_sample_is_up_with_no_usage(table: UsageTable) -> None:
     ],
 )
 def test_malformed_pod_is_counted_and_skipped(
-    table: UsageTable, health: InformerHealth, bad: dict
+    table: UsageTable, health: InformerHealth, bad: Any
 ) -> None:
     good = pod_metrics("dev", "good", container("api", "3m", "3Ki"))
     assert table.replace([bad, good], timestamp=1.0) == 1
