@@ -32,6 +32,11 @@ class Log(Protocol):
     def info(self, event: str, **fields: object) -> object: ...
     def warning(self, event: str, **fields: object) -> object: ...
     def error(self, event: str, **fields: object) -> object: ...
+
+
+class LevelLog(Protocol):
+    """What a LibraryBridge calls: a log call at a logging level."""
+
     def log(self, level: int, event: str, **fields: object) -> object: ...
 
 
@@ -62,7 +67,7 @@ class LibraryBridge(logging.Handler):
     def __init__(
         self,
         *,
-        log: Log | None = None,
+        log: LevelLog | None = None,
         min_interval: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:

@@ -87,7 +87,7 @@ class NotifyingUsageTable(UsageTable):
         """Call ``callback()`` after every sample (and every clear)."""
         self._subscribers.append(callback)
 
-    def replace(self, items: list[PodMetrics], *, timestamp: float) -> int:
+    def replace(self, items: Sequence[PodMetrics], *, timestamp: float) -> int:
         """UsageTable.replace, then notify."""
         skipped = super().replace(items, timestamp=timestamp)
         self._notify()

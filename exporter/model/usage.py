@@ -13,7 +13,7 @@ the cost model then falls back to requests, as the contract asks.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 from exporter.model.bodies import PodMetrics
 from exporter.model.compact import intern_text
@@ -51,7 +51,7 @@ class UsageTable:
         self._timestamp: float | None = None
         self.up = False
 
-    def replace(self, items: list[PodMetrics], *, timestamp: float) -> int:
+    def replace(self, items: Sequence[PodMetrics], *, timestamp: float) -> int:
         """Swap in a new sample (the items of a PodMetricsList) taken at Unix `timestamp`;
         returns how many pods were skipped as malformed."""
         pods: dict[str, dict[str, Usage]] = {}

@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import calendar
+from collections.abc import Sequence
 from pathlib import Path
 
 from exporter.cost.feed import NotifyingUsageTable
 from exporter.cost.pricing import Pricing, parse_pricing
 from exporter.ledger.meter import CostMeter
+from exporter.model.bodies import (
+    Namespace,
+    Node,
+    PersistentVolumeClaim,
+    PersistentVolumeClaimSpec,
+    Pod,
+    PodMetrics,
+    PodSpec,
+    WatchedObject,
+)
+from exporter.model.costview import CostLine
 from exporter.model.health import InformerHealth
 from exporter.model.state import ClusterState
 
@@ -49,13 +61,13 @@ def pod(
     cpu: str | None = None,
     memory: str | None = None,
     phase: str = "Running",
-    labels: dict | None = None,
-    extended: dict | None = None,
-) -> dict:
+    labels: dict[str, str] | None = None,
+    extended: dict[str, str] | None = None,
+) -> Pod:
     """A one-container pod requesting what is given."""
     requests = {k: v for k, v in (("cpu", cpu), ("memory", memory)) if v is not None}
     requests |= extended or {}
-    spec: dict = {"containers": [{"name": "c", "resources": {"requests": requests}}]}
+    spec: PodSpec = {"containers": [{"name": "c", "resources": {"requests": requests}}]}
     if node:
         spec["nodeName"] = node
     return {
@@ -65,7 +77,9 @@ def pod(
     }
 
 
-def node(name: str, *, cpu: str = "4", memory: str = "16Gi", labels: dict | None = None) -> dict:
+def node(
+    name: str, *, cpu: str = "4", memory: str = "16Gi", labels: dict[str, str] | None = None
+) -> Node:
     """A node with this capacity and labels."""
     capacity = {"cpu": cpu, "memory": memory, "pods": "110"}
     return {
@@ -74,24 +88,26 @@ def node(name: str, *, cpu: str = "4", memory: str = "16Gi", labels: dict | None
     }
 
 
-def gpu_node(name: str, *, gpus: str, cpu: str = "8", memory: str = "32Gi") -> dict:
+def gpu_node(name: str, *, gpus: str, cpu: str = "8", memory: str = "32Gi") -> Node:
     body = node(name, cpu=cpu, memory=memory)
     body["status"]["capacity"]["nvidia.com/gpu"] = gpus
     return body
 
 
-def pvc(ns: str, name: str, *, size: str, storage_class: str = "", phase: str = "Bound") -> dict:
-    spec: dict = {"resources": {"requests": {"storage": size}}}
+def pvc(
+    ns: str, name: str, *, size: str, storage_class: str = "", phase: str = "Bound"
+) -> PersistentVolumeClaim:
+    spec: PersistentVolumeClaimSpec = {"resources": {"requests": {"storage": size}}}
     if storage_class:
         spec["storageClassName"] = storage_class
     return {"metadata": {"name": name, "namespace": ns}, "spec": spec, "status": {"phase": phase}}
 
 
-def namespace(name: str, *, annotations: dict | None = None, **labels: str) -> dict:
+def namespace(name: str, *, annotations: dict[str, str] | None = None, **labels: str) -> Namespace:
     return {"metadata": {"name": name, "labels": labels, "annotations": annotations or {}}}
 
 
-def pod_metrics(ns: str, name: str, *, cpu: str, memory: str) -> dict:
+def pod_metrics(ns: str, name: str, *, cpu: str, memory: str) -> PodMetrics:
     return {
         "metadata": {"name": name, "namespace": ns},
         "containers": [{"name": "c", "usage": {"cpu": cpu, "memory": memory}}],
@@ -116,26 +132,26 @@ class Rig:
         )  # fmt: skip
         self.sink = self.state  # what the informers feed; the meter listens to it
 
-    def sync(self, **kinds: list[dict]) -> None:
+    def sync(self, **kinds: Sequence[WatchedObject]) -> None:
         """List every cost kind (those not given as empty), which starts accrual."""
         for kind in ("namespaces", "nodes", "persistentvolumeclaims", "pods"):
             self.sink.begin_relist(kind)
             self.sink.add_listed(kind, kinds.get(kind, []))
             self.sink.end_relist(kind)
 
-    def add(self, kind: str, body: dict) -> None:
+    def add(self, kind: str, body: WatchedObject) -> None:
         self.sink.apply(kind, "ADDED", body)
 
-    def modify(self, kind: str, body: dict) -> None:
+    def modify(self, kind: str, body: WatchedObject) -> None:
         self.sink.apply(kind, "MODIFIED", body)
 
-    def delete(self, kind: str, body: dict) -> None:
+    def delete(self, kind: str, body: WatchedObject) -> None:
         self.sink.apply(kind, "DELETED", body)
 
-    def sample(self, *items: dict) -> None:
-        self.usage.replace(list(items), timestamp=self.clock())
+    def sample(self, *items: PodMetrics) -> None:
+        self.usage.replace(items, timestamp=self.clock())
 
-    def lines(self) -> dict[tuple[str, str, str], object]:
+    def lines(self) -> dict[tuple[str, str, str], CostLine]:
         view = self.meter.view()
         return {(line.namespace, line.team, line.resource): line for line in view.lines}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from exporter.cost.allocation import Entry, node_charge, pod_charge, pod_owner, pvc_charge
 from exporter.cost.pricing import parse_pricing
 from exporter.cost.records import CAPACITY_OWNER, Owner
+from exporter.model.bodies import Pod
 from exporter.model.records import decode_node, decode_pod, decode_pvc
 
 from .costhelpers import SIMPLE, gpu_node, node, pod, pvc
@@ -14,7 +15,7 @@ GI = 2**30
 OWNER = Owner("dev", "agents")
 
 
-def charge(body: dict, usage: tuple[int, int] | None = None) -> tuple[Entry, ...]:
+def charge(body: Pod, usage: tuple[int, int] | None = None) -> tuple[Entry, ...]:
     return pod_charge(decode_pod(body), owner=OWNER, prices=PRICES, usage=usage)
 
 

@@ -3,10 +3,12 @@ changed (usage, nodes, claims, teams, relists), read back through CostMeter.view
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
+from exporter.model.bodies import WatchedObject
 from exporter.model.usage import UsageTable
 
 from .costhelpers import HOUR, Rig, namespace, node, pod, pod_metrics, pvc
@@ -15,7 +17,7 @@ GI = 2**30
 SPOT = {"karpenter.sh/capacity-type": "spot"}
 
 
-def rig(tmp_path: Path, **kinds: list[dict]) -> Rig:
+def rig(tmp_path: Path, **kinds: Sequence[WatchedObject]) -> Rig:
     r = Rig(tmp_path)
     kinds.setdefault("namespaces", [namespace("dev", team="agents")])
     kinds.setdefault("nodes", [node("node-a")])

@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from typing import Any
 
+from exporter.model.bodies import WatchedObject
 from quotasim.cluster import POD
 from quotasim.resources import ResourceType
 from quotasim.server import SimServer
@@ -29,7 +30,7 @@ class RecordingSink:
         self.calls["begin_relist", kind] += 1
         self.listed[kind] = []
 
-    def add_listed(self, kind: str, objects: list[dict]) -> None:
+    def add_listed(self, kind: str, objects: Sequence[WatchedObject]) -> None:
         self.calls["add_listed", kind] += 1
         for obj in objects:
             meta = obj["metadata"]
@@ -44,7 +45,7 @@ class RecordingSink:
         for uid in [u for u in self.state[kind] if u not in seen]:
             del self.state[kind][uid]
 
-    def apply(self, kind: str, event_type: str, obj: dict) -> None:
+    def apply(self, kind: str, event_type: str, obj: WatchedObject) -> None:
         self.calls[event_type, kind] += 1
         meta = obj["metadata"]
         if event_type == "DELETED":
@@ -102,9 +103,9 @@ async def wait_until(predicate: Callable[[], bool], *, within: float = 10.0) -> 
             await asyncio.sleep(0.01)
 
 
-async def drain(events: AsyncIterator[Any]) -> list[Any]:
+async def drain(events: AsyncGenerator[Any, None]) -> list[Any]:
     """Consume an async generator to its end (or its exception), closing it either way."""
-    async with contextlib.aclosing(events):  # type: ignore[type-var]
+    async with contextlib.aclosing(events):
         return [item async for item in events]
 
 

@@ -34,7 +34,9 @@ LINES = [b"a", BIG, b"", b'{"k":1}', b"  ", b"tail"]
 async def test_get_json_decodes_a_list(client: KubeClient, sim: SimServer) -> None:
     body = await client.get_json("/api/v1/namespaces")
     assert body["kind"] == "NamespaceList"
-    names = {n["metadata"]["name"] for n in body["items"]}
+    items = body["items"]
+    assert isinstance(items, list)
+    names = {n["metadata"]["name"] for n in items}
     assert {"dev", "staging", "prod"} <= names
 
 
@@ -123,7 +125,8 @@ async def lines_server() -> AsyncIterator[KubeClient]:
 
     async def lines(request: web.Request) -> web.StreamResponse:
         payload = b"\r\n".join(LINES) + b"\n"
-        sizes, parts, at = [1, 3, 1000, 100_000, 7], [], 0
+        sizes, at = [1, 3, 1000, 100_000, 7], 0
+        parts: list[bytes] = []
         while at < len(payload):
             size = sizes[len(parts) % len(sizes)]
             parts.append(payload[at : at + size])

@@ -109,7 +109,8 @@ async def test_credentials_are_checked_at_most_every_60_seconds() -> None:
             checks.append("hook")
             c.api_key["BearerToken"] = "Bearer two"
 
-        cfg.refresh_api_key_hook = hook
+        # kubernetes.client declares the hook's type as None, its default
+        cfg.refresh_api_key_hook = hook  # type: ignore[assignment]
 
     credentials = Credentials(load, clock=lambda: now[0])
     now[0] = 59.0

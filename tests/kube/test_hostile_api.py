@@ -60,12 +60,16 @@ async def test_an_endless_list_body_is_refused_at_the_limit(
         await bounded.get_json("/api/v1/pods", {"limit": "10"}, kind="pods")
     assert caught.value.reason == "TooLarge"
     assert health.api_errors_total[("pods", "connection")] == 1
-    assert bounded.log.events("api.body_too_large") == [
+    log = bounded.log
+    assert isinstance(log, RecordingLog)
+    assert log.events("api.body_too_large") == [
         {"kind": "pods", "path": "/api/v1/pods", "limit_bytes": 2 * MiB}
     ]
     assert max_rss_mib() - before < 64
     # The next request is served normally: the flood poisoned nothing.
-    assert len((await bounded.get_json("/api/v1/pods", kind="pods"))["items"]) == 6
+    items = (await bounded.get_json("/api/v1/pods", kind="pods"))["items"]
+    assert isinstance(items, list)
+    assert len(items) == 6
 
 
 async def test_retry_after_is_capped_at_the_backoff_cap(

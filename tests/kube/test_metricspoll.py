@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 
@@ -90,7 +91,7 @@ def make_poller(
 ) -> Callable[..., UsagePoller]:
     """A poller with exact backoff (1, 2, 4, 8 s), a still clock and the given sleep."""
 
-    def make(sleep: Callable | None = None, **options: object) -> UsagePoller:
+    def make(sleep: Callable | None = None, **options: Any) -> UsagePoller:
         timing = Timing(
             sleep=sleep or asyncio.sleep, clock=lambda: 0.0,
             wall_clock=lambda: 1_700_000_000.0, rng=MaxRandom(),

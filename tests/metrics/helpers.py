@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -37,7 +39,8 @@ class Scrape:
         for rtype in KINDS:
             self.health.record_relist(rtype.plural, "initial")
             self.state.begin_relist(rtype.plural)
-            self.state.add_listed(rtype.plural, list(cluster.store.iter(rtype)))
+            served: list[Any] = list(cluster.store.iter(rtype))  # JSON, as the API sends it
+            self.state.add_listed(rtype.plural, served)
             self.state.end_relist(rtype.plural)
             self.health.mark_synced(rtype.plural)
         self.rv = cluster.store.rv
@@ -46,7 +49,8 @@ class Scrape:
         """Apply every change since the last call, as the watch streams would."""
         for event in self.cluster.store.events_since(self.rv):
             self.health.record_event(event.rtype.plural, event.type, timestamp=1700000000.0)
-            self.state.apply(event.rtype.plural, event.type, event.obj)
+            sent: Any = event.obj  # likewise
+            self.state.apply(event.rtype.plural, event.type, sent)
         self.rv = self.cluster.store.rv
 
     def value(self, name: str, **labels: str) -> float | None:

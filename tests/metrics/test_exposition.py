@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
 from exporter.metrics import exposition
 from exporter.metrics.exposition import TextExposition, escape_label_value
+from exporter.model.bodies import Namespace, PodMetrics
 from exporter.model.health import InformerHealth
 from exporter.model.snapshot import SpaceView
 from exporter.model.state import ClusterState
@@ -114,7 +115,7 @@ def test_only_changed_namespaces_are_rendered_again(
     demo.cluster.update(POD, {"metadata": {"name": "trainer", "namespace": "ml-training"},
                               "status": {"phase": "Succeeded"}}, subresource="status")  # fmt: skip
     demo.catch_up()
-    relabelled = {"metadata": {"name": "prod", "labels": {"team": "new"}}}
+    relabelled: Namespace = {"metadata": {"name": "prod", "labels": {"team": "new"}}}
     demo.state.apply("namespaces", "MODIFIED", relabelled)
     demo.text.render()
     assert sorted(rendered) == ["ml-training", "prod"]
@@ -183,7 +184,7 @@ def sample_usage(scrape: Scrape, rng: random.Random) -> None:
     if rng.random() < 0.2:
         scrape.usage.clear()
         return
-    items = [
+    items: list[PodMetrics] = [
         {"metadata": {"name": p["metadata"]["name"], "namespace": ns},
          "containers": [{"name": "c", "usage": {"cpu": f"{rng.randint(0, 900)}m",
                                                 "memory": f"{rng.randint(1, 900)}Mi"}}]}

@@ -7,6 +7,7 @@ import subprocess
 
 from prometheus_client import generate_latest
 
+from exporter.model.bodies import ContainerMetrics, Event, PersistentVolumeClaim, PodMetrics
 from quotasim.cluster import DEPLOYMENT, LIMITRANGE
 
 from .helpers import GI, Scrape
@@ -15,8 +16,8 @@ DEV = {"namespace": "dev", "team": "agents"}
 MI = 2**20
 
 
-def pod_metrics(ns: str, name: str, *usages: tuple[str, str]) -> dict:
-    containers = [
+def pod_metrics(ns: str, name: str, *usages: tuple[str, str]) -> PodMetrics:
+    containers: list[ContainerMetrics] = [
         {"name": f"c{i}", "usage": {"cpu": c, "memory": m}} for i, (c, m) in enumerate(usages)
     ]
     return {"metadata": {"name": name, "namespace": ns}, "timestamp": "x", "containers": containers}
@@ -48,7 +49,7 @@ def test_usage_and_metrics_api_up_from_literal_pod_metrics(scrape: Scrape) -> No
     assert scrape.value("quotameter_namespace_usage", resource="cpu", **DEV) is None
 
 
-def failed_create(uid: str, count: int, *, combined: bool = False) -> dict:
+def failed_create(uid: str, count: int, *, combined: bool = False) -> Event:
     message = (
         'Error creating: pods "agent-api-x" is forbidden: exceeded quota: dev-quota, '
         "requested: requests.cpu=100m,pods=1, used: requests.cpu=2,pods=20, "
@@ -95,7 +96,7 @@ def test_rejections_from_the_simulated_replicaset_controller(scrape: Scrape) -> 
     assert scrape.quota("used", "dev", "limits.cpu") == 4
 
 
-def claim(ns: str, name: str, size: str, cls: str, phase: str) -> dict:
+def claim(ns: str, name: str, size: str, cls: str, phase: str) -> PersistentVolumeClaim:
     return {
         "metadata": {"name": name, "namespace": ns},
         "spec": {"storageClassName": cls, "resources": {"requests": {"storage": size}}},
