@@ -21,11 +21,13 @@ import statistics
 import time
 import tracemalloc
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 from prometheus_client import CollectorRegistry, generate_latest
 
 from exporter.metrics.collector import register_collectors
 from exporter.metrics.exposition import TextExposition
+from exporter.model.bodies import PodMetrics
 from exporter.model.health import InformerHealth
 from exporter.model.state import ClusterState
 from exporter.model.usage import UsageTable
@@ -36,11 +38,13 @@ KINDS = {"Node": "nodes", "Namespace": "namespaces", "ResourceQuota": "resourceq
 PAGE = 500
 RENDERERS = ("generate_latest", "TextExposition")  # the keys of renderers()
 MIB = 2**20
+Body = Any  # an API object as JSON, as the API server would serve it
+T = TypeVar("T")
 
 
-def cluster_bodies(namespaces: int, pods: int) -> dict[str, list[dict]]:
+def cluster_bodies(namespaces: int, pods: int) -> dict[str, list[Body]]:
     """Synthetic objects by kind, given what the API server adds (uid, phase, node)."""
-    by_kind: dict[str, list[dict]] = {kind: [] for kind in KINDS.values()}
+    by_kind: dict[str, list[Body]] = {kind: [] for kind in KINDS.values()}
     for i, body in enumerate(synthetic_manifests(namespaces=namespaces, pods_per_namespace=pods)):
         kind = KINDS[body["kind"]]
         if kind == "pods":
@@ -51,7 +55,7 @@ def cluster_bodies(namespaces: int, pods: int) -> dict[str, list[dict]]:
     return by_kind
 
 
-def load(bodies: dict[str, list[dict]]) -> ClusterState:
+def load(bodies: dict[str, list[Body]]) -> ClusterState:
     """LIST every kind into a fresh state, page by page, as the informers do."""
     state = ClusterState(health=InformerHealth())
     for kind, objects in bodies.items():
@@ -62,7 +66,7 @@ def load(bodies: dict[str, list[dict]]) -> ClusterState:
     return state
 
 
-def timed(fn: Callable[[], object]) -> tuple[float, object]:
+def timed(fn: Callable[[], T]) -> tuple[float, T]:
     start = time.perf_counter()
     result = fn()
     return time.perf_counter() - start, result
@@ -77,7 +81,7 @@ def timed_render(render: Callable[[], bytes]) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def measure_memory(bodies: dict[str, list[dict]]) -> tuple[float, float]:
+def measure_memory(bodies: dict[str, list[Body]]) -> tuple[float, float]:
     """(MiB the loaded state keeps, MiB peak while loading), input bodies excluded."""
     gc.collect()
     tracemalloc.start()
@@ -89,7 +93,7 @@ def measure_memory(bodies: dict[str, list[dict]]) -> tuple[float, float]:
     return current / MIB, peak / MIB
 
 
-def modified_events(pods: list[dict], count: int, *, move_sums: bool) -> list[dict]:
+def modified_events(pods: list[Body], count: int, *, move_sums: bool) -> list[Body]:
     """Pod bodies as MODIFIED events: new status only, or a new phase that moves the sums."""
     events = []
     for i in range(count):
@@ -102,15 +106,15 @@ def modified_events(pods: list[dict], count: int, *, move_sums: bool) -> list[di
     return events
 
 
-def events_per_second(state: ClusterState, events: list[dict]) -> float:
+def events_per_second(state: ClusterState, events: list[Body]) -> float:
     elapsed, _ = timed(lambda: [state.apply("pods", "MODIFIED", body) for body in events])
     return len(events) / elapsed
 
 
-def usage_table(pods: list[dict]) -> UsageTable:
+def usage_table(pods: list[Body]) -> UsageTable:
     """A metrics.k8s.io sample of every pod, as the poller would have loaded it."""
     table = UsageTable(health=InformerHealth())
-    items = [
+    items: list[PodMetrics] = [
         {"metadata": {"name": p["metadata"]["name"], "namespace": p["metadata"]["namespace"]},
          "containers": [{"name": "main", "usage": {"cpu": f"{i % 900}m", "memory": "100Mi"}}]}
         for i, p in enumerate(pods)
@@ -128,7 +132,7 @@ def renderers(state: ClusterState, usage: UsageTable) -> dict[str, Callable[[], 
     return {"generate_latest": lambda: generate_latest(registry), "TextExposition": text.render}
 
 
-def change_one_percent(state: ClusterState, pods: list[dict], rng: random.Random) -> None:
+def change_one_percent(state: ClusterState, pods: list[Body], rng: random.Random) -> None:
     """Flip the phase (Running <-> Succeeded) of 1% of the pods: their sums move."""
     for i in rng.sample(range(len(pods)), max(1, len(pods) // 100)):
         body = pods[i]
@@ -138,7 +142,7 @@ def change_one_percent(state: ClusterState, pods: list[dict], rng: random.Random
 
 
 def render_ms(
-    bodies: dict[str, list[dict]], usage: UsageTable, name: str, rounds: int
+    bodies: dict[str, list[Body]], usage: UsageTable, name: str, rounds: int
 ) -> tuple[float, list[float]]:
     """(cold ms, [warm ms]) of one renderer on its own freshly loaded state: the first
     scrape, then ``rounds`` scrapes each after 1% of the pods changed."""
@@ -152,7 +156,7 @@ def render_ms(
     return cold, warm
 
 
-def report_scrapes(bodies: dict[str, list[dict]], args: argparse.Namespace) -> None:
+def report_scrapes(bodies: dict[str, list[Body]], args: argparse.Namespace) -> None:
     """The side-by-side table of median /metrics render times, with the series count."""
     usage = usage_table(bodies["pods"])
     text = TextExposition(

@@ -20,7 +20,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 from cluster import pki as pkimod
 
@@ -420,7 +420,8 @@ class ControlPlane:
         service = self.get_json(
             "/apis/apiregistration.k8s.io/v1/apiservices/v1beta1.metrics.k8s.io"
         )
-        conditions = (service or {}).get("status", {}).get("conditions", [])  # type: ignore[union-attr]
+        status: Any = (service or {}).get("status", {})  # the APIService's status, as JSON
+        conditions = status.get("conditions", [])
         return any(c["type"] == "Available" and c["status"] == "True" for c in conditions)
 
     def _etcd_healthy(self) -> bool:
@@ -449,9 +450,10 @@ class ControlPlane:
 
     def _nodes_ready(self, count: int) -> bool:
         nodes = self.get_json("/api/v1/nodes") or {}
+        items: Any = nodes.get("items", [])  # the NodeList's items, as JSON
         ready = [
             n
-            for n in nodes.get("items", [])  # type: ignore[attr-defined]
+            for n in items
             if not n.get("spec", {}).get("taints")
             and any(
                 c["type"] == "Ready" and c["status"] == "True"

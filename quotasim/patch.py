@@ -70,8 +70,9 @@ def strategic_merge(target: Any, patch: Any, key: str = "") -> Any:
             else:
                 result[k] = strategic_merge(result.get(k), v, k)
         return result
-    if isinstance(patch, list) and MERGE_KEYS.get(key) and isinstance(target, list):
-        return _merge_keyed_list(target, patch, MERGE_KEYS[key])
+    merge_key = MERGE_KEYS.get(key)
+    if isinstance(patch, list) and merge_key and isinstance(target, list):
+        return _merge_keyed_list(target, patch, merge_key)
     return copy.deepcopy(patch)
 
 

@@ -123,6 +123,7 @@ def _pod_status(pod: dict, phase: str, *, now: str, rng: random.Random) -> dict:
 
 
 def _container_status(container: dict, phase: str, now: str) -> dict:
+    state: dict[str, dict[str, object]]
     if phase == "Running":
         state = {"running": {"startedAt": now}}
     elif phase in ("Succeeded", "Failed"):

@@ -64,7 +64,8 @@ def quota_cells(quota: dict, now: datetime) -> Cells:
     """printResourceQuota's cells: name, used/hard for requests and for limits, then age."""
     status = quota.get("status") or {}
     hard, used = status.get("hard") or {}, status.get("used") or {}
-    requests, limits = [], []
+    requests: list[str] = []
+    limits: list[str] = []
     # Plain byte order of names; only "limits.*" goes to LIMIT, everything else to REQUEST.
     for name in sorted(hard):
         column = limits if name.startswith("limits.") else requests

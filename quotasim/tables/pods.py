@@ -181,4 +181,5 @@ def _any_condition_true(status: dict, type_: str) -> bool:
 def _first_condition_true(status: dict, type_: str | None) -> bool:
     """Initialized and readiness gates read only the first condition of their type."""
     matching = (c for c in status.get("conditions") or [] if c.get("type") == type_)
-    return next(matching, {}).get("status") == "True"
+    first: dict[str, object] = next(matching, {})
+    return first.get("status") == "True"

@@ -4,7 +4,7 @@ daemon's state equals the apiserver's, namespace by namespace."""
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 
 import pytest
@@ -45,7 +45,7 @@ def test_ten_thousand_pods_equal_the_apiserver(
     truth_pods = Counter(
         p["metadata"]["namespace"] for p in pods if p["status"]["phase"] == "Running"
     )
-    truth_cpu: Counter[str] = Counter()
+    truth_cpu: defaultdict[str, float] = defaultdict(float)
     for p in pods:
         for c in p["spec"]["containers"]:
             truth_cpu[p["metadata"]["namespace"]] += quantity(c["resources"]["requests"]["cpu"])

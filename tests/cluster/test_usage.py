@@ -71,11 +71,12 @@ def test_usage_equals_kubectl_top_and_metrics_api_up_follows_metrics_server(
 
     def agrees() -> bool:
         top, ours = kubectl_top(control_plane), daemon_usage(daemon)
-        if top is None or None in ours.values():
+        cpu, memory = ours["cpu"], ours["memory"]
+        if top is None or cpu is None or memory is None:
             return False
         # kubectl top rounds each pod to 1m and 1Mi; quotameter keeps the exact values.
-        return abs(ours["cpu"] - top["cpu"]) <= PODS * 0.001 and (
-            abs(ours["memory"] - top["memory"]) <= PODS * 2**20
+        return abs(cpu - top["cpu"]) <= PODS * 0.001 and (
+            abs(memory - top["memory"]) <= PODS * 2**20
         )
 
     wait_for(agrees, within=30, what="quotameter's usage to equal kubectl top")
@@ -84,7 +85,7 @@ def test_usage_equals_kubectl_top_and_metrics_api_up_follows_metrics_server(
     # the rate wobbles around the annotated 150m; memory is a gauge and exact.
     assert ours["cpu"] == pytest.approx(PODS * 0.150, rel=0.1)
     assert ours["memory"] == PODS * 96 * 2**20
-    up = ("quotameter_metrics_api_up", frozenset())
+    up = ("quotameter_metrics_api_up", frozenset[tuple[str, str]]())
     assert daemon.samples()[up] == 1
 
     control_plane.stop_component("metrics-server")

@@ -58,6 +58,7 @@ def test_regex_values_are_escaped_like_grafana() -> None:
     assert regex_value(["dev", "prod"]) == "(dev|prod)"
     assert regex_value(["a.b"]) == "a\\\\.b"  # PromQL text a\\.b: the regex a\.b
     parsed = promql_parser.parse(f'up{{namespace=~"{regex_value(["a.b", "c"])}"}}')
+    assert isinstance(parsed, promql_parser.VectorSelector)
     (matcher,) = parsed.matchers.matchers
     assert matcher.value == "(a\\.b|c)"
 

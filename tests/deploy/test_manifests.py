@@ -38,7 +38,7 @@ LAST_APPLIED_LIMIT = 256 * 1024
 def kubernetes_validate() -> Any:
     """The kubernetes-validate module; its schemas ship inside the package, so it runs offline."""
     try:
-        import kubernetes_validate as module
+        import kubernetes_validate as module  # type: ignore[import-untyped]  # ships no types
     except ImportError:
         if os.environ.get("CI"):
             pytest.fail("kubernetes-validate is not installed (dev extras)")
@@ -164,7 +164,10 @@ def settings_of(objects: list[Manifest]) -> dict[str, str]:
 def test_the_environment_is_valid_settings(manifests: list[Manifest]) -> None:
     """Every QUOTAMETER_* variable of the Deployment is a setting the daemon accepts (a
     misspelt one would be ignored and leave, say, the ledger off the volume)."""
-    fields = {k: v for k, v in settings_of(manifests).items() if k not in ARRIVING_SETTINGS}
+    # Strings, as the environment holds them: pydantic coerces each to its field's type.
+    fields: dict[str, Any] = {
+        k: v for k, v in settings_of(manifests).items() if k not in ARRIVING_SETTINGS
+    }
     unknown = set(fields) - set(Settings.model_fields)
     assert not unknown, f"not settings of exporter.settings.Settings: {sorted(unknown)}"
     assert Settings(**fields).port == 9184
@@ -172,10 +175,8 @@ def test_the_environment_is_valid_settings(manifests: list[Manifest]) -> None:
 
 @pytest.mark.parametrize("field", sorted(ARRIVING_SETTINGS))
 def test_the_ledger_and_pricing_settings_exist(manifests: list[Manifest], field: str) -> None:
-    assert (
-        str(Settings(**{field: settings_of(manifests)[field]}).model_dump()[field])
-        == (settings_of(manifests)[field])
-    )
+    value: Any = settings_of(manifests)[field]  # a string, as above
+    assert str(Settings(**{field: value}).model_dump()[field]) == value
 
 
 @pytest.mark.parametrize("kustomization", ["deploy", "deploy/overlays/example"])

@@ -62,11 +62,11 @@ async def start_cluster(tmp: Path, name: str, scenario: str, pricing: Path, port
         }
     )
     daemon = build_daemon(settings)
-    stop, port = asyncio.Event(), asyncio.get_running_loop().create_future()
+    stop, bound = asyncio.Event(), asyncio.get_running_loop().create_future()
     task = asyncio.create_task(
-        serve(daemon, static_config(sim.url), stop=stop, on_started=port.set_result)
+        serve(daemon, static_config(sim.url), stop=stop, on_started=bound.set_result)
     )
-    return sim, stop, task, await port
+    return sim, stop, task, await bound
 
 
 async def value(prom: PromServer, expr: str) -> float:

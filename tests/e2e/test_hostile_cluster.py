@@ -8,6 +8,7 @@ import asyncio
 import subprocess
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import structlog
@@ -18,7 +19,7 @@ from exporter.app import build_daemon, serve
 from exporter.kube.config import static_config
 from exporter.settings import load_settings
 from quotasim.cluster import EVENT, NAMESPACE, POD, Cluster
-from quotasim.resources import BY_PATH
+from quotasim.resources import BY_PATH, ResourceType
 from quotasim.scenario import load_scenario
 from quotasim.server import SimServer
 from tests.e2e.conftest import RunningDaemon
@@ -86,9 +87,9 @@ async def test_a_poisoned_pod_breaks_nothing(daemon: RunningDaemon, sim: SimServ
 
 
 HOSTILE_TEXT = st.text(
-    st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=12
+    st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=12
 )
-QUANTITY = st.one_of(
+QUANTITY: st.SearchStrategy[Any] = st.one_of(
     st.sampled_from(["1e400", "1e300", "-1", "-5m", "9Ei", "1e19", "abc", "", "0.1n", "1Ki",
                      "1e-400", ".5", "+1", "1E+6", "9223372036854775808"]),
     st.integers(min_value=-(2**80), max_value=2**80),
@@ -99,12 +100,14 @@ REQUESTS = st.one_of(
     st.dictionaries(st.sampled_from(["cpu", "memory", "nvidia.com/gpu", "x\n\x00"]), QUANTITY),
     st.sampled_from([[], "cpu", 7, None]),
 )
-LABELS = st.one_of(st.dictionaries(st.sampled_from(["team", "x"]), HOSTILE_TEXT), st.just([]))
+LABELS: st.SearchStrategy[Any] = st.one_of(
+    st.dictionaries(st.sampled_from(["team", "x"]), HOSTILE_TEXT), st.just([])
+)
 
 
 @st.composite
-def hostile_objects(draw: st.DrawFn) -> list[tuple[object, dict]]:
-    objects: list[tuple[object, dict]] = []
+def hostile_objects(draw: st.DrawFn) -> list[tuple[ResourceType, dict]]:
+    objects: list[tuple[ResourceType, dict]] = []
     for i in range(draw(st.integers(1, 4))):
         name = f"h{i}-" + draw(HOSTILE_TEXT)
         body = pod(name, draw(st.sampled_from(["dev", "hostile"])), draw(REQUESTS))
@@ -132,7 +135,7 @@ def hostile_objects(draw: st.DrawFn) -> list[tuple[object, dict]]:
     return objects
 
 
-def valid_refusals(objects: Iterable[tuple[object, dict]]) -> int:
+def valid_refusals(objects: Iterable[tuple[ResourceType, dict]]) -> int:
     return sum(
         body["count"] for rtype, body in objects
         if rtype is EVENT and body["message"] == REFUSAL and type(body["count"]) is int
@@ -143,7 +146,7 @@ def valid_refusals(objects: Iterable[tuple[object, dict]]) -> int:
     )  # fmt: skip
 
 
-async def hostile_round(objects: list[tuple[object, dict]], tmp: Path) -> None:
+async def hostile_round(objects: list[tuple[ResourceType, dict]], tmp: Path) -> None:
     cluster = Cluster(seed=1)
     load_scenario(cluster, "reference")
     sim = SimServer(cluster, bookmark_seconds=0.2)
@@ -193,7 +196,9 @@ async def hostile_round(objects: list[tuple[object, dict]], tmp: Path) -> None:
           suppress_health_check=[HealthCheck.too_slow,
                                  HealthCheck.function_scoped_fixture])  # fmt: skip
 @given(objects=hostile_objects())
-def test_a_hostile_cluster_breaks_nothing(objects: list[tuple[object, dict]], tmp_path) -> None:
+def test_a_hostile_cluster_breaks_nothing(
+    objects: list[tuple[ResourceType, dict]], tmp_path
+) -> None:
     """Adversarial pods, namespaces, quotas and Events through the informers, the state,
     the metrics, cost and a ledger flush; then removed again."""
     round_dir = tmp_path / f"r{id(objects)}"

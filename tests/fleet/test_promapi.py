@@ -13,6 +13,7 @@ import io
 import socket
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -29,7 +30,7 @@ GIB = 2**30
 Reply = Callable[[str, float], object]
 
 
-def vector(*samples: tuple[dict[str, str], float]) -> dict:
+def vector(*samples: tuple[dict[str, str], float]) -> dict[str, Any]:
     result = [{"metric": m, "value": [0, repr(v)]} for m, v in samples]
     return {"status": "success", "data": {"resultType": "vector", "result": result}}
 
@@ -39,7 +40,7 @@ def owner(cluster: str | None, namespace: str, team: str, resource: str) -> dict
     return labels | ({"cluster": cluster} if cluster else {})
 
 
-def fleet_day(query: str, at: float) -> object:
+def fleet_day(query: str, at: float) -> dict[str, Any]:
     """Every day alike: cluster a (dev, ml, shared observability, idle cpu) and an unlabelled."""
     if "increase(quotameter_cost_total" in query:
         return vector(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import pytest
 
@@ -500,7 +501,7 @@ def test_pvc_storage_bounds() -> None:
             ]
         }
     }
-    small = {
+    small: dict[str, Any] = {
         "apiVersion": "v1",
         "kind": "PersistentVolumeClaim",
         "metadata": {"name": "data", "namespace": "dev"},

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from quotasim.patch import PatchError, json_patch, merge_patch, strategic_merge
 
-POD = {
+POD: dict[str, Any] = {
     "metadata": {"name": "p", "labels": {"a": "1", "b": "2"}},
     "spec": {"containers": [{"name": "app", "image": "v1"}, {"name": "side", "image": "s1"}]},
 }

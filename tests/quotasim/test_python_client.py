@@ -7,6 +7,7 @@ keeps serving on the test's event loop.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from quotasim.server import SimServer
 
 
 @pytest.fixture
-def core(kubeconfig: Path) -> client.CoreV1Api:
+def core(kubeconfig: Path) -> Iterator[client.CoreV1Api]:
     api_client = config.new_client_from_config(config_file=str(kubeconfig))
     yield client.CoreV1Api(api_client)
     api_client.close()
@@ -46,8 +47,9 @@ def _list_all(core: client.CoreV1Api, limit: int) -> tuple[list[str], int]:
     names, token, pages = [], None, 0
     while True:
         page = core.list_pod_for_all_namespaces(limit=limit, _continue=token)
-        names += [f"{p.metadata.namespace}/{p.metadata.name}" for p in page.items]
+        names += [f"{p.metadata.namespace}/{p.metadata.name}" for p in page.items if p.metadata]
         pages += 1
+        assert page.metadata is not None  # a list always has its ListMeta
         token = page.metadata._continue
         if not token:
             return names, pages
@@ -70,12 +72,14 @@ async def test_paginated_list_returns_every_pod_once(
 
 async def test_expired_continue_token_is_410(sim: SimServer, core: client.CoreV1Api) -> None:
     first = await asyncio.to_thread(core.list_pod_for_all_namespaces, limit=2)
+    assert first.metadata is not None
     sim.cluster.store.expire_continue_tokens()
     with pytest.raises(ApiException) as info:
         await asyncio.to_thread(
             core.list_pod_for_all_namespaces, limit=2, _continue=first.metadata._continue
         )
     assert info.value.status == 410
+    assert info.value.body is not None
     assert "continue parameter is too old" in info.value.body
 
 

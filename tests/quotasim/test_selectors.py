@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from quotasim.selectors import (
+    Matcher,
     SelectorError,
     labels_match,
     parse_field_selector,
@@ -41,15 +42,21 @@ def test_bad_label_selector_is_an_error() -> None:
         parse_label_selector("app in api")
 
 
+def field_matcher(plural: str, text: str) -> Matcher:
+    match = parse_field_selector(plural, text)
+    assert match is not None  # a selector was given
+    return match
+
+
 def test_field_selector_on_pods() -> None:
     pod = {
         "metadata": {"name": "p", "namespace": "dev"},
         "spec": {"nodeName": "worker-1"},
         "status": {"phase": "Running"},
     }
-    assert parse_field_selector("pods", "status.phase=Running,spec.nodeName=worker-1")(pod)
-    assert not parse_field_selector("pods", "status.phase!=Running")(pod)
-    assert parse_field_selector("pods", "metadata.namespace==dev")(pod)
+    assert field_matcher("pods", "status.phase=Running,spec.nodeName=worker-1")(pod)
+    assert not field_matcher("pods", "status.phase!=Running")(pod)
+    assert field_matcher("pods", "metadata.namespace==dev")(pod)
 
 
 def test_unsupported_field_label() -> None:
@@ -63,5 +70,5 @@ def test_event_fields() -> None:
         "reason": "FailedCreate",
         "involvedObject": {"kind": "ReplicaSet"},
     }
-    match = parse_field_selector("events", "reason=FailedCreate,involvedObject.kind=ReplicaSet")
+    match = field_matcher("events", "reason=FailedCreate,involvedObject.kind=ReplicaSet")
     assert match(event)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -239,7 +240,7 @@ def test_resourcequota_without_status_prints_empty_columns() -> None:
 
 
 def pod(name: str = "agent-api-7d9f", *, phase: str = "Running", statuses=None, **extra) -> dict:
-    body = {
+    body: dict[str, Any] = {
         "metadata": {"name": name, "namespace": "dev", "creationTimestamp": ago(minutes=3,
                      seconds=2)},
         "spec": {"containers": [{"name": "api", "image": "agent-api:1"}], "nodeName": "node-a"},
