@@ -18,6 +18,7 @@ import socket
 import ssl
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
@@ -204,13 +205,13 @@ class ControlPlane:
         for component in reversed(list(self.components.values())):
             component.stop()
 
-    def _wait(self, name: str, ready: object, *, timeout: float) -> None:
+    def _wait(self, name: str, ready: Callable[[], object], *, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             component = self.components[name]
             if not component.alive():
                 raise ControlPlaneError(f"{name} exited:\n{component.tail()}")
-            if ready():  # type: ignore[operator]
+            if ready():
                 return
             time.sleep(0.2)
         raise ControlPlaneError(

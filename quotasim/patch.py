@@ -77,15 +77,15 @@ def strategic_merge(target: Any, patch: Any, key: str = "") -> Any:
 
 
 def _merge_keyed_list(target: list, patch: list, merge_key: str) -> list:
-    result = [dict(item) for item in target]
-    index = {item.get(merge_key): i for i, item in enumerate(result)}
+    result: list[dict | None] = [dict(item) for item in target]
+    index = {item.get(merge_key): i for i, item in enumerate(target)}
     for item in patch:
         if not isinstance(item, dict):
             raise PatchError(f"list items merged by {merge_key!r} must be objects")
         at = index.get(item.get(merge_key))
         if item.get("$patch") == "delete":
             if at is not None:
-                result[at] = None  # type: ignore[call-overload]
+                result[at] = None
         elif at is None:
             index[item.get(merge_key)] = len(result)
             result.append(strategic_merge({}, item))

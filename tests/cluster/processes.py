@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,11 +100,12 @@ def start_daemon(
     return DaemonProcess(process=process, url=f"http://127.0.0.1:{port}", log=log)
 
 
-def wait_for(condition: object, *, within: float, what: str) -> None:
+def wait_for(condition: Callable[..., object], *, within: float, what: str) -> None:
     """Poll `condition()` until it is truthy, or fail naming `what`."""
+    # Callable[..., object]: the tests pass lambdas that bind a loop variable as a default.
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
+        if condition():
             return
         time.sleep(0.2)
     pytest.fail(f"timed out after {within}s waiting for {what}")

@@ -153,7 +153,7 @@ AGE = re.compile(r"\s+\S+$")
 def table(side: Side, *args: str) -> list[str]:
     """kubectl's table with the AGE column and generated name suffixes taken out."""
     lines = side.kubectl("get", *args).splitlines()
-    return [normalise(AGE.sub("", line)) for line in lines]  # type: ignore[misc]
+    return [str(normalise(AGE.sub("", line))) for line in lines]  # a str stays a str
 
 
 @pytest.mark.parametrize(

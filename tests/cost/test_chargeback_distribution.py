@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from exporter.cost.chargeback import IDLE_TEAM, ChargebackRow, Policy, group_key
@@ -44,16 +46,14 @@ IDLE_CASE = [
 ]
 
 
-def build(
-    ledger: list[LedgerRow], *, group_by: str = "team", **policy: object
-) -> list[ChargebackRow]:
+def build(ledger: list[LedgerRow], *, group_by: str = "team", **policy: Any) -> list[ChargebackRow]:
     return chargeback_rows(
         ledger,
         period="2026-01",
         cluster="c1",
         group_by=group_by,
         coverage=1.0,
-        policy=Policy(**policy),  # type: ignore[arg-type]
+        policy=Policy(**policy),
     )
 
 

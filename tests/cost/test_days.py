@@ -65,4 +65,4 @@ def test_elapsed_and_hours_left() -> None:
 @pytest.mark.parametrize("bad", ["2026-13", "2026-00", "2026-4", "26-04", "", "2026-04-01", None])
 def test_a_bad_month_is_refused(bad: object) -> None:
     with pytest.raises(ValueError, match="YYYY-MM"):
-        parse_month(bad)  # type: ignore[arg-type]
+        parse_month(bad)  # type: ignore[arg-type]  # None among them, on purpose

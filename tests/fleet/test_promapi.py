@@ -123,10 +123,16 @@ async def prometheus() -> AsyncIterator[Callable[[Reply], FakePrometheus]]:
         await fake.stop()
 
 
-async def run(fake: FakePrometheus, **overrides: object):
+async def run(fake: FakePrometheus, **overrides: Any):
     url = await fake.start()
-    args = {"month": "2026-01", "group_by": "team", "policy": POLICY, "now": FEB, "cluster": "home"}
-    return await fleet_chargeback(url, **(args | overrides))  # type: ignore[arg-type]
+    args: dict[str, Any] = {
+        "month": "2026-01",
+        "group_by": "team",
+        "policy": POLICY,
+        "now": FEB,
+        "cluster": "home",
+    }
+    return await fleet_chargeback(url, **(args | overrides))
 
 
 def table(rows, group_by: str = "team") -> list[dict[str, str]]:

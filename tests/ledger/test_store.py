@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import calendar
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -105,7 +106,7 @@ def test_a_failed_write_rolls_back_and_keeps_the_amounts_pending(tmp_path: Path)
         good = (("dev", "agents", "", "", "cpu"), "2026-04-01", 1.0, 0.5)
         bad = (("dev", "agents", "", "", "memory"), "2026-04-01", 1.0, None)
         with pytest.raises(LedgerError, match="cannot write ledger"):
-            ledger.write(Batch(APRIL, (good, bad), ()))  # type: ignore[arg-type]
+            ledger.write(Batch(APRIL, (good, bad), ()))  # type: ignore[arg-type]  # None, on purpose
         assert ledger.rows("2026-04") == []
         assert ledger.last_flush_timestamp is None
 
@@ -166,10 +167,10 @@ def _corrupt_ledger(path: Path) -> None:
     ids=["text", "truncated-header", "foreign", "foreign-app-id", "corrupt"],
 )
 def test_files_that_are_not_sound_ledgers_are_refused_untouched(
-    tmp_path: Path, make: object, message: str
+    tmp_path: Path, make: Callable[[Path], object], message: str
 ) -> None:
     path = tmp_path / "ledger.sqlite"
-    make(path)  # type: ignore[operator]
+    make(path)
     before = path.read_bytes()
     siblings = sorted(p.name for p in tmp_path.iterdir())
     for readonly in (False, True):

@@ -145,8 +145,8 @@ def test_events_with_absurd_counts_are_not_counted(bad: dict[str, Any]) -> None:
 )  # fmt: skip
 def test_events_of_the_wrong_shape_never_raise(event: object) -> None:
     state, _, _ = new_state()
-    state.apply("events", "ADDED", event)  # type: ignore[arg-type]
-    state.apply("events", "DELETED", event)  # type: ignore[arg-type]
+    state.apply("events", "ADDED", event)  # type: ignore[arg-type]  # malformed, on purpose
+    state.apply("events", "DELETED", event)  # type: ignore[arg-type]  # likewise
     assert state.rejections.totals() == {}
 
 

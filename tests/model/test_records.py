@@ -135,7 +135,7 @@ def test_malformed_pods_raise_decode_error(spec: Any) -> None:
 )
 def test_objects_without_a_name_raise_decode_error(body: object) -> None:
     with pytest.raises(DecodeError):
-        object_key(body)  # type: ignore[arg-type]
+        object_key(body)  # type: ignore[arg-type]  # not an object body, on purpose
 
 
 def quota(*, spec: Any, status: Any = None) -> ResourceQuota:

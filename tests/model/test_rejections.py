@@ -331,7 +331,7 @@ def test_counts_every_refusal_of_the_simulator_past_the_combining_point() -> Non
             refusals += 1
         return record(involved, **kwargs)
 
-    cluster.events.record = counting_record  # type: ignore[method-assign]
+    cluster.events.record = counting_record  # type: ignore[method-assign]  # counts its calls
     served: list[Any] = list(cluster.store.iter(EVENT))  # JSON, as the API sends it
     counter = started(*served)
     before = {e["metadata"]["uid"]: e["count"] for e in cluster.store.iter(EVENT)}
