@@ -53,8 +53,9 @@ class Store:
         self.rv = first_rv
         self.history: deque[Event] = deque(maxlen=history_size)
         self.compacted_rv = first_rv  # events at or below this rv are gone from history
-        # Each open WATCH: its queue and the type it watches (it is sent only those).
-        self.watchers: dict[asyncio.Queue[Event], ResourceType] = {}
+        # Each open WATCH: its queue (Events, and signals from broadcast) and the type it
+        # watches (it is sent only those).
+        self.watchers: dict[asyncio.Queue[object], ResourceType] = {}
         self._objects: dict[ResourceType, dict[str, dict[str, dict]]] = {}
         self._snapshots: OrderedDict[str, list[dict]] = OrderedDict()
 
@@ -121,7 +122,7 @@ class Store:
     def broadcast(self, signal: object) -> None:
         """Wake every watch stream with a signal (a fault to act on)."""
         for queue in self.watchers:
-            queue.put_nowait(signal)  # type: ignore[arg-type]
+            queue.put_nowait(signal)
 
     def _record(self, event: Event, notify: bool) -> None:
         if len(self.history) == self.history.maxlen:

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from quotasim.resources import BY_PATH
-from quotasim.store import Event, Expired, Store
+from quotasim.store import Expired, Store
 
 PODS = BY_PATH[("", "v1", "pods")]
 NAMESPACES = BY_PATH[("", "v1", "namespaces")]
@@ -87,8 +87,8 @@ def test_expired_continue_token_is_gone() -> None:
 
 def test_watchers_are_sent_the_events_of_their_type_only() -> None:
     store = Store()
-    pods: asyncio.Queue[Event] = asyncio.Queue()
-    namespaces: asyncio.Queue[Event] = asyncio.Queue()
+    pods: asyncio.Queue[object] = asyncio.Queue()
+    namespaces: asyncio.Queue[object] = asyncio.Queue()
     store.watchers.update({pods: PODS, namespaces: NAMESPACES})
     store.put(PODS, _pod("a", "p1"))
     store.put(NAMESPACES, {"metadata": {"name": "a"}})
