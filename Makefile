@@ -41,10 +41,12 @@ $(FOCUS_VALIDATOR):
 demo: $(STAMP)
 	$(BIN)/quotameter demo
 
+# mypy checks what [tool.mypy] in pyproject.toml lists, exporter/ under the --strict flags.
 lint: $(STAMP)
 	$(BIN)/ruff check exporter quotasim tests bench deploy dashboards cluster
 	$(BIN)/ruff format --check exporter quotasim tests bench deploy dashboards cluster
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 test: lint $(CHECKOV) $(FOCUS_VALIDATOR)
 	$(BIN)/python -m pytest --ignore=tests/cluster
@@ -67,4 +69,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.bench_state
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache
