@@ -28,7 +28,8 @@ from exporter.ledger.store import Ledger
 
 
 def column_sum(body: bytes, column: str) -> Decimal:
-    return sum(Decimal(row[column]) for row in csv.DictReader(io.StringIO(body.decode())))
+    rows = csv.DictReader(io.StringIO(body.decode()))
+    return sum((Decimal(row[column]) for row in rows), Decimal(0))
 
 
 def main() -> None:

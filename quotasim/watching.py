@@ -61,7 +61,7 @@ class WatchStream:
             pass  # the client went away: the stream is over
         finally:
             self.store.watchers.pop(queue, None)
-            self.context.streams.discard(task)  # type: ignore[arg-type]
+            self.context.streams.discard(task)
         return response
 
     async def _stream(

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import re
 from html.parser import HTMLParser
+from typing import Any
 
 from exporter.overview import CSP, MAX_QUOTA_ROWS, STYLE, budget_state, render_overview, severity
 
@@ -69,7 +70,11 @@ def test_keys_by_saturation_coloured_at_90_and_100_percent() -> None:
 
 def test_text_from_the_cluster_is_escaped() -> None:
     evil = "<script>alert(1)</script>"
-    ns = {"namespace": "dev", "team": evil, "quotas": [quota('q"><b>', pods=(1, 1))]}
+    ns: dict[str, Any] = {
+        "namespace": "dev",
+        "team": evil,
+        "quotas": [quota('q"><b>', pods=(1, 1))],
+    }
     ns["quotas"][0]["rejections"] = {"total": {"pods": 3}, "last": {
         "time": "2026-12-01T10:00:00Z", "pod": "<img src=x>", "kind": "exceeded",
         "resources": ["pods"], "requested": {"pods": "1"}, "used": {"pods": "1"},
@@ -96,7 +101,7 @@ def test_many_keys_are_cut_and_an_empty_cluster_says_so() -> None:
 
 
 def test_teams_against_budget_largest_projection_first() -> None:
-    teams = [
+    teams: list[dict[str, Any]] = [
         {"team": "a", "budget": 100.0, "month_to_date": 120.0, "projected": 300.0},
         {"team": "b", "budget": 100.0, "month_to_date": 50.0, "projected": 150.0},
         {"team": "c", "budget": None, "month_to_date": 0.001, "projected": 400.0},

@@ -186,6 +186,7 @@ class _Days:
         """An owner's ``fraction`` of the cells' unit-hours, and ``cents`` spread over
         them by cost (or on ``resource`` of the first day when there is no cell)."""
         parts = split(cents * MICROS_PER_CENT, cells.cost)
+        line: FocusLine | None
         if not cells.cells:
             if cents:
                 line = FocusLine(owner, COST_RESOURCES[resource], charge)

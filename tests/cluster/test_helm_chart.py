@@ -37,7 +37,9 @@ def example_thresholds() -> list[dict[str, Any]]:
     rules = yaml.safe_load(THRESHOLDS_EXAMPLE.read_text())["groups"][0]["rules"]
     values = []
     for rule in rules:
-        (value,) = re.fullmatch(r"vector\((.+)\)", rule["expr"]).groups()
+        match = re.fullmatch(r"vector\((.+)\)", rule["expr"])
+        assert match is not None, rule["expr"]
+        (value,) = match.groups()
         values.append({**rule["labels"], "value": value if value == "+Inf" else float(value)})
     return values
 

@@ -46,7 +46,9 @@ def example_overrides() -> list[dict[str, str]]:
     """deploy/rules/thresholds.example.yaml as _config.thresholdOverrides."""
     overrides = []
     for rule in load_yaml(THRESHOLDS_EXAMPLE)["groups"][0]["rules"]:
-        (value,) = re.fullmatch(r"vector\((.+)\)", rule["expr"]).groups()
+        match = re.fullmatch(r"vector\((.+)\)", rule["expr"])
+        assert match is not None, rule["expr"]
+        (value,) = match.groups()
         overrides.append({**rule["labels"], "value": value})
     return overrides
 
