@@ -217,7 +217,7 @@ class PodMetrics(ApiObject, total=False):
 WatchedObject = Namespace | Pod | ResourceQuota | LimitRange | Node | PersistentVolumeClaim | Event
 
 
-def is_object(value: object) -> TypeGuard[ApiObject]:
+def is_object(value: object) -> TypeGuard[WatchedObject]:
     """Whether decoded JSON is an object: then taken as the body its path promises (its
     fields are checked where they are decoded)."""
     return isinstance(value, dict)
