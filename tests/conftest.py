@@ -27,6 +27,7 @@ async def no_leftover_tasks() -> AsyncIterator[None]:
         task.cancel()
     await asyncio.gather(*left, return_exceptions=True)
     if left:
+        # typeshed lets a task have no coroutine; an asyncio.Task made from one always has it
         names = sorted(t.get_coro().__qualname__ for t in left)  # type: ignore[union-attr]
         pytest.fail(f"the test left tasks running: {names}")
 
