@@ -47,6 +47,16 @@ class Batch:
     coverage: tuple[Coverage, ...]
     accounts: tuple[Account, ...] = ()
 
+    @staticmethod
+    def join(until: float, parts: list[Batch]) -> Batch:
+        """One batch of ``parts`` (from ``Integrator.pending_steps``)."""
+        return Batch(
+            until,
+            tuple(row for part in parts for row in part.cost),
+            tuple(cover for part in parts for cover in part.coverage),
+            tuple(account for part in parts for account in part.accounts),
+        )
+
     @property
     def rows(self) -> tuple[LedgerRow, ...]:
         """The cost rows as LedgerRows (for inspection; the ledger writes ``cost``)."""
@@ -117,6 +127,9 @@ class Integrator:
         accrue = self._started is not None
         for account in self._accounts.values():
             account.close(now, accrue=accrue)
+        self._observe(now)
+
+    def _observe(self, now: float) -> None:
         if self._observed_until is not None and now > self._observed_until:
             for day, seconds in split_by_day(self._observed_until, now):
                 self._observed[day] = self._observed.get(day, 0.0) + seconds
@@ -124,15 +137,28 @@ class Integrator:
 
     def pending(self, now: float) -> Batch:
         """Everything accrued up to ``now`` and not yet committed, without forgetting it."""
-        self.close_all(now)
-        cost: list[CostRow] = []
-        accounts: list[Account] = []
-        for account in self._accounts.values():
-            for day, (units, money) in account.pending.items():
-                cost.append((account.fields, day, units, money))
-                accounts.append(account)
+        return Batch.join(now, list(self.pending_steps(now, step=len(self._accounts) or 1)))
+
+    def pending_steps(self, now: float, *, step: int) -> Iterator[Batch]:
+        """``pending(now)`` in parts of ``step`` accounts, so that a caller can let other
+        work run between them (join them with ``Batch.join``). Accounts created meanwhile
+        wait for the next flush; one an event touched meanwhile has accrued past ``now``,
+        and its part says so: amounts are never lost or counted twice either way."""
+        accounts = list(self._accounts.values())
+        accrue = self._started is not None
+        self._observe(now)
         coverage = tuple(Coverage(day, seconds) for day, seconds in self._observed.items())
-        return Batch(now, tuple(cost), coverage, tuple(accounts))
+        for start in range(0, len(accounts), step):
+            cost: list[CostRow] = []
+            owners: list[Account] = []
+            for account in accounts[start : start + step]:
+                account.close(now, accrue=accrue)
+                for day, (units, money) in account.pending.items():
+                    cost.append((account.fields, day, units, money))
+                    owners.append(account)
+            yield Batch(now, tuple(cost), coverage if start == 0 else (), tuple(owners))
+        if not accounts:
+            yield Batch(now, (), coverage)
 
     def pending_month_cost(self, now: float, month: str) -> dict[tuple[str, str, str], float]:
         """Unflushed cost up to ``now`` in ``month`` per (namespace, team, resource),

@@ -39,6 +39,7 @@ from exporter.model.state import ClusterState
 from exporter.model.usage import UsageTable
 
 LineKey = tuple[str, str, str]  # (namespace, team, resource)
+PENDING_STEP = 2048  # accounts a flush takes between turns of the event loop (about 5 ms)
 T = TypeVar("T")
 
 
@@ -133,7 +134,12 @@ class CostMeter:
 
     async def _flush_serially(self, now: float | None) -> int:
         async with self._flushing:
-            batch = self.integrator.pending(self.clock() if now is None else now)
+            now = self.clock() if now is None else now
+            parts = []  # taken a slice at a time: scrapes and events run in between
+            for part in self.integrator.pending_steps(now, step=PENDING_STEP):
+                parts.append(part)
+                await asyncio.sleep(0)
+            batch = Batch.join(now, parts)
             self._settle(batch, await self._in_worker(self.ledger.write, batch))
             return len(batch.cost)
 
