@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
+from pathlib import Path
+
+import aiohttp
 
 from exporter import __version__
 from exporter.ledger.store import Ledger
@@ -96,3 +100,25 @@ def test_bad_format_parameters_exit_2_with_one_line_naming_the_parameter(tmp_pat
     assert out.returncode == 0
     assert len(out.stdout.splitlines()) == 1  # an empty month: the header alone
     assert out.stdout.startswith("BilledCost,EffectiveCost,ListCost,ContractedCost,")
+
+
+async def test_demo_prints_the_overview_url_first_with_the_port_it_bound(tmp_path: Path) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "exporter.cli", "demo", "--port", "0", "--log-level", "warning",
+        "--ledger-path", str(tmp_path / "ledger.sqlite"),
+        "--kubeconfig-out", str(tmp_path / "kubeconfig"),
+        stdout=asyncio.subprocess.PIPE, cwd=tmp_path,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        async with asyncio.timeout(30):
+            while not (line := (await proc.stdout.readline()).decode()).strip():
+                pass
+        url = line.split("open ", 1)[1].split("/ ", 1)[0]
+        assert line.startswith("quotameter demo: open http://127.0.0.1:")
+        assert not url.endswith(":0")
+        async with aiohttp.ClientSession() as session, session.get(f"{url}/healthz") as r:
+            assert (r.status, await r.text()) == (200, "ok\n")
+    finally:
+        proc.terminate()
+        await proc.wait()

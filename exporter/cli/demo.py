@@ -37,19 +37,23 @@ async def run_demo(
         if (churn_seconds > 0)
         else None
     )
-    base = f"http://{_display_host(settings.host)}:{settings.port}"
-    print(
-        f"\nquotameter demo: open {base}/ (the overview page)\n"
-        f"  simulated cluster ({scenario} scenario) at {sim.url}\n"
-        f"  metrics:    {base}/metrics\n"
-        f"  summary:    {base}/api/v1/summary\n"
-        f"  chargeback: {base}/chargeback.csv?group_by=namespace\n"
-        f"  FOCUS:      {base}/chargeback.csv?format=focus\n"
-        f"  kubectl --kubeconfig {kubeconfig_out} get resourcequota -A\n",
-        flush=True,
-    )
+
+    def announce(port: int) -> None:  # once listening: the port may have been 0
+        base = f"http://{_display_host(settings.host)}:{port}"
+        print(
+            f"\nquotameter demo: open {base}/ (the overview page)\n"
+            f"  simulated cluster ({scenario} scenario) at {sim.url}\n"
+            f"  metrics:    {base}/metrics\n"
+            f"  summary:    {base}/api/v1/summary\n"
+            f"  chargeback: {base}/chargeback.csv?group_by=namespace\n"
+            f"  FOCUS:      {base}/chargeback.csv?format=focus\n"
+            f"  kubectl --kubeconfig {kubeconfig_out} get resourcequota -A\n",
+            flush=True,
+        )
+
     try:
-        await serve(build_daemon(settings), static_config(sim.url), stop=stop_on_signals())
+        daemon = build_daemon(settings)
+        await serve(daemon, static_config(sim.url), stop=stop_on_signals(), on_started=announce)
     finally:
         if churn:
             churn.cancel()
