@@ -23,6 +23,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from bench.processes import wait_ready
 from cluster.launcher import ControlPlane, build, free_port
 from cluster.populate import Target, populate
 
@@ -53,13 +54,7 @@ def time_daemon(cp: ControlPlane, workdir: Path) -> dict:
     process = subprocess.Popen([str(quotameter), "run"], env=env, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/readyz", timeout=5) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.02)
+        wait_ready(url, process)
         ready = time.perf_counter() - started
         with urllib.request.urlopen(url + "/metrics", timeout=60) as r:
             size = len(r.read())

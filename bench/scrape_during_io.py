@@ -25,6 +25,7 @@ from pathlib import Path
 import aiohttp
 
 from bench.bench_ledger import prefill
+from bench.processes import wait_ready
 from bench.simproc import simulated_cluster
 from cluster.launcher import free_port
 
@@ -66,25 +67,6 @@ async def measure(url: str, seconds: float) -> dict[str, list[float]]:
     during = await scrape_for(url, seconds + 120, busy=building)
     return {"scrapes, flushes only": quiet, "scrapes during CSV builds": during,
             "CSV builds": await building}  # fmt: skip
-
-
-def wait_ready(url: str, process: subprocess.Popen, within: float = 300) -> None:
-    """Until /readyz answers 200."""
-    import urllib.error
-    import urllib.request
-
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"quotameter exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url + "/readyz", timeout=5) as r:
-                if r.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError):
-            pass
-        time.sleep(0.2)
-    raise TimeoutError("quotameter did not become ready")
 
 
 def report(results: dict[str, list[float]]) -> None:
