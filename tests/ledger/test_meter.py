@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from exporter.cost.integrator import Batch
 from exporter.cost.pricing import parse_pricing
 from exporter.errors import LedgerError
+from exporter.ledger.meter import _MonthToDate
 from exporter.ledger.store import Ledger
 from exporter.model.costview import ClusterCost, CostLine
 from tests.cost.costhelpers import HOUR, SIMPLE, Clock, Rig, gpu_node, namespace, node, pod, pvc
@@ -104,3 +106,13 @@ def test_close_flushes_everything_up_to_the_stop(tmp_path: Path) -> None:
         gpu = sum(x.cost for x in ledger.rows("2026-04") if x.resource == "gpu" and x.owner.team)
         assert gpu == pytest.approx(8.0)
         assert ledger.coverage_days("2026-04")[-1].observed_seconds == 2 * HOUR
+
+
+def test_a_flush_the_month_already_holds_is_not_added_again() -> None:
+    row = (("dev", "agents", "", "", "cpu"), "2026-04-30", 3600.0, 0.03)
+    month = _MonthToDate()
+    month.load("2026-04", {("dev", "agents", "cpu"): 0.03}, writes=3)  # read after write 3
+    month.add(Batch(0.0, (row,), ()), write=3)  # write 3 settling late: already counted
+    assert month.stored == {("dev", "agents", "cpu"): 0.03}
+    month.add(Batch(0.0, (row,), ()), write=4)
+    assert month.stored == {("dev", "agents", "cpu"): pytest.approx(0.06)}
