@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import faulthandler
+import os
 import signal
 import time
 from collections.abc import Awaitable, Callable
@@ -192,13 +194,45 @@ def bound_port(runner: web.AppRunner) -> int:
     return runner.addresses[0][1]  # type: ignore[no-any-return]  # aiohttp: list[Any]
 
 
-def stop_on_signals() -> asyncio.Event:
-    """An event set by SIGINT or SIGTERM, for a graceful stop."""
+# A stop that takes longer than this is a bug: say what still runs, then give up below
+# Kubernetes' default 30 s grace period, so the kill never comes unexplained.
+STOP_REPORT_SECONDS = 10.0
+STOP_DEADLINE_SECONDS = 25.0
+
+
+def stop_on_signals(
+    *, report_after: float = STOP_REPORT_SECONDS, deadline: float = STOP_DEADLINE_SECONDS
+) -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM, for a graceful stop, which is bounded: after
+    ``report_after`` s the tasks still pending are logged with where they wait; after
+    ``deadline`` s every thread's stack goes to stderr and the process exits 1. A second
+    signal does that at once."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    log = structlog.get_logger("quotameter")
+
+    def on_signal(sig: signal.Signals) -> None:
+        if stop.is_set():
+            log.error("daemon.stop_forced", signal=sig.name)
+            faulthandler.dump_traceback(all_threads=True)
+            os._exit(1)
+        stop.set()
+        faulthandler.dump_traceback_later(deadline, exit=True)
+        loop.call_later(report_after, lambda: log.warning("daemon.stop_slow", pending=pending()))
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, on_signal, sig)
     return stop
+
+
+def pending() -> list[str]:
+    """The event loop's other tasks, each as 'name at file:line' of where it waits."""
+    described = []
+    for task in asyncio.all_tasks():
+        frames = task.get_stack()
+        where = f"{frames[-1].f_code.co_filename}:{frames[-1].f_lineno}" if frames else "?"
+        described.append(f"{task.get_name()} at {where}")
+    return sorted(described)
 
 
 async def run(settings: Settings) -> int:

@@ -97,8 +97,11 @@ class WatchStream:
     async def _next(self, queue: asyncio.Queue, wait: float) -> object:
         """The next queued item; TimeoutError when none comes within ``wait`` seconds."""
         if not queue.qsize():
-            return await asyncio.wait_for(queue.get(), wait)
-        # A backlog is read without wait_for, which costs a task per call; other
+            # asyncio.timeout, not wait_for, which on Python 3.11 drops a cancel that
+            # arrives with the item: the watch would outlive its client.
+            async with asyncio.timeout(wait):
+                return await queue.get()
+        # A backlog is read without a timeout, which costs a timer per call; other
         # requests still get a turn now and then.
         self._drained += 1
         if self._drained % 256 == 0:

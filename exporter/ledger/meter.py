@@ -123,9 +123,14 @@ class CostMeter:
         return self.latest
 
     async def until_changed(self, at_most: float) -> None:
-        """Wait until something was re-priced since the last tick, or ``at_most`` s."""
+        """Wait until something was re-priced since the last tick, or ``at_most`` s.
+
+        asyncio.timeout, not wait_for: on Python 3.11 wait_for returns the result and
+        drops a cancel that arrives in the same loop turn as the change, so the daemon's
+        stop was lost and it never exited."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._changed.wait(), at_most)
+            async with asyncio.timeout(at_most):
+                await self._changed.wait()
 
     async def flush_off_loop(self, now: float | None = None) -> int:
         """``flush`` with the write in the ledger's thread. A cancelled caller does not

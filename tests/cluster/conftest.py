@@ -38,8 +38,9 @@ def run_daemon(
         return d
 
     yield run
-    for d in started:
-        d.stop()
+    stopped = [(d, d.stop()) for d in started]  # every one reaped before any assert
+    for d, code in stopped:
+        assert code == 0, f"quotameter run exited {code} on SIGTERM:\n{d.tail(40)}"
 
 
 @pytest.fixture(scope="session")

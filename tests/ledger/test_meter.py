@@ -3,6 +3,7 @@ loop with an injected sleep, and a graceful close that loses nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import calendar
 from pathlib import Path
 
@@ -92,6 +93,33 @@ async def test_the_flusher_flushes_every_interval(tmp_path: Path) -> None:
         await r.meter.run_flusher(30.0, sleep=sleep)
     assert waits == [30.0, 30.0, 30.0]
     assert r.meter.ledger.last_flush_timestamp == APRIL_30_NOON + 60.0
+
+
+async def test_a_stop_that_arrives_with_a_change_stops_the_wait(tmp_path: Path) -> None:
+    # The daemon's stop cancels the accounting task while it waits in until_changed; a
+    # re-pricing in the same loop turn must not swallow the cancel (asyncio.wait_for did,
+    # on Python 3.11, and the daemon then never stopped).
+    r = demo(tmp_path)
+    await r.meter.tick()
+    waiting = asyncio.create_task(r.meter.until_changed(60.0))
+    await asyncio.sleep(0)  # now waiting
+    r.modify("pods", pod("dev", "api", cpu="1", memory="1Gi"))  # a change: wakes the wait
+    waiting.cancel()  # and the stop, in the same turn
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert waiting.cancelled()
+
+
+async def test_until_changed_returns_on_a_change_and_after_at_most(tmp_path: Path) -> None:
+    r = demo(tmp_path)
+    await r.meter.tick()
+    began = asyncio.get_running_loop().time()
+    await r.meter.until_changed(0.05)  # nothing changes: it returns after at_most
+    assert asyncio.get_running_loop().time() - began >= 0.05
+    waiting = asyncio.create_task(r.meter.until_changed(60.0))
+    await asyncio.sleep(0)
+    r.modify("pods", pod("dev", "api", cpu="1", memory="1Gi"))
+    await asyncio.wait_for(waiting, 5.0)
 
 
 async def test_the_flusher_refuses_a_non_positive_interval(tmp_path: Path) -> None:
