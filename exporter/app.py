@@ -86,6 +86,7 @@ def build_daemon(settings: Settings) -> Daemon:
             summary(state.snapshot(), usage=usage, rejections=state.rejections), meter.latest
         ),
         chargeback=partial(meter.chargeback_csv, cluster=settings.cluster_name),
+        recommendations=meter.recommendations,
         api_token=token,
         cluster=settings.cluster_name,
     )

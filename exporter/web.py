@@ -27,14 +27,25 @@ from exporter.cost.days import month_of
 from exporter.cost.focuscsv import parse_format
 from exporter.errors import LedgerError
 from exporter.failures import contain
+from exporter.ledger.advice import recommendation_json
 from exporter.logconfig import Log
 from exporter.metrics.exposition import CONTENT_TYPE
 from exporter.model.health import InformerHealth
+from exporter.model.rightsizing import (
+    DEFAULT_HEADROOM,
+    DEFAULT_WINDOW_DAYS,
+    AdviceParamError,
+    Recommendation,
+    parse_headroom,
+    parse_window_days,
+)
 from exporter.overview import CSP, render_overview
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # chargeback(month=..., group_by=..., fmt="csv" | "focus") -> the CSV's bytes
 Chargeback = Callable[..., Awaitable[bytes]]
+# recommendations(window_days=..., headroom=...) -> the advice for every current quota key
+Recommendations = Callable[..., Awaitable[list[Recommendation]]]
 OVERVIEW_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
@@ -99,6 +110,7 @@ def build_app(
     health: InformerHealth,
     summary: Callable[[], dict[str, Any]],
     chargeback: Chargeback,
+    recommendations: Recommendations,
     api_token: str | None = None,
     log: Log | None = None,
     cluster: str = "",
@@ -143,6 +155,20 @@ def build_app(
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
 
+    async def api_recommendations(request: web.Request) -> web.Response:
+        try:
+            window_days = parse_window_days(request.query.get("window_days", DEFAULT_WINDOW_DAYS))
+            headroom = parse_headroom(request.query.get("headroom", DEFAULT_HEADROOM))
+        except AdviceParamError as e:
+            return json_error(400, str(e))
+        advice = await recommendations(window_days=window_days, headroom=headroom)
+        body = {
+            "window_days": window_days,
+            "headroom": headroom,
+            "recommendations": [recommendation_json(a) for a in advice],
+        }
+        return json_response(body)
+
     async def overview(request: web.Request) -> web.Response:
         page = render_overview(summary(), cluster=cluster, now=time.time())
         return web.Response(text=page, content_type="text/html", headers=OVERVIEW_HEADERS)
@@ -154,6 +180,7 @@ def build_app(
             web.get("/healthz", healthz),
             web.get("/readyz", readyz),
             web.get("/api/v1/summary", api_summary),
+            web.get("/api/v1/recommendations", api_recommendations),
             web.get("/chargeback.csv", chargeback_csv),
             web.get("/", overview),
         ]

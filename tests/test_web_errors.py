@@ -40,9 +40,14 @@ async def csv_on_a_full_disk(**_: object) -> bytes:
     ledger_down()
 
 
+async def advice_on_a_full_disk(**_: object) -> list:
+    ledger_down()
+
+
 async def serve_app(summary, log: RecordingLog) -> TestClient:
     app = build_app(registry=CollectorRegistry(), text=lambda: b"", health=InformerHealth(),
-                    summary=summary, chargeback=csv_on_a_full_disk, log=log)  # fmt: skip
+                    summary=summary, chargeback=csv_on_a_full_disk,
+                    recommendations=advice_on_a_full_disk, log=log)  # fmt: skip
     client = TestClient(TestServer(app))
     await client.start_server()
     return client

@@ -27,9 +27,14 @@ async def no_chargeback(**_: object) -> bytes:
     raise AssertionError("the overview page builds no CSV")
 
 
+async def no_recommendations(**_: object) -> list:
+    raise AssertionError("the overview page reads no advice")
+
+
 async def client_for(token: str | None) -> TestClient:
     app = build_app(registry=CollectorRegistry(), text=lambda: b"", health=InformerHealth(),
-                    summary=lambda: SUMMARY, chargeback=no_chargeback, api_token=token,
+                    summary=lambda: SUMMARY, chargeback=no_chargeback,
+                    recommendations=no_recommendations, api_token=token,
                     cluster="eu-1")  # fmt: skip
     client = TestClient(TestServer(app))
     await client.start_server()

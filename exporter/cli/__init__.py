@@ -14,6 +14,8 @@ import orjson
 from exporter import __version__
 from exporter.cli.chargeback import add_arguments as add_chargeback_arguments
 from exporter.cli.chargeback import run_chargeback
+from exporter.cli.recommend import add_arguments as add_recommend_arguments
+from exporter.cli.recommend import run_recommend
 from exporter.cost.pricing import load_pricing
 from exporter.errors import ConfigError, LedgerError, LedgerInUse, LedgerReadOnly
 from exporter.settings import Settings, effective_config, load_settings
@@ -116,6 +118,19 @@ def build_parser() -> argparse.ArgumentParser:
     add_chargeback_arguments(chargeback)
     _add_setting_flags(chargeback)
 
+    recommend = sub.add_parser(
+        "recommend",
+        help="suggest quota hard values from the ledger's history",
+        description="Quota right-sizing from the ledger's daily history: for every quota "
+        "key, the 95th percentile of its daily peaks of used over the window plus "
+        "headroom, never below the current used, rounded up (cores to 100m, memory to Mi "
+        "or Gi), and a verdict: tight (refusals, or at 90% or more on most days), loose "
+        "(below 30% every day of the window), fit, or insufficient-history (under 7 "
+        "days). Exit 2 for bad parameters.",
+    )
+    add_recommend_arguments(recommend)
+    _add_setting_flags(recommend)
+
     check = sub.add_parser(
         "check-config",
         help="validate settings and print the effective config",
@@ -185,6 +200,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _simulated(args)
     if args.command == "chargeback":
         return run_chargeback(_settings_from(args), args)
+    if args.command == "recommend":
+        return run_recommend(_settings_from(args), args)
     if args.command == "run":
         from exporter.app import run
 

@@ -10,6 +10,10 @@ and SQLite only opens files that are ours, or new, or blank.
 The schema is created in rollback-journal mode, so the header (application_id
 included) lands in the main file at once, before WAL mode is switched on; afterwards
 the header is never rewritten with another identity.
+
+Schema versions: 1 had the cost tables; 2 adds the daily history of quota right-sizing
+(exporter.ledger.history). A version-1 file opened for writing is upgraded in place, in
+one transaction; opened read-only it is read as it is, without history.
 """
 
 from __future__ import annotations
@@ -20,13 +24,15 @@ import sqlite3
 from pathlib import Path
 
 from exporter.errors import LedgerError
+from exporter.ledger.history import HISTORY_SCHEMA, HISTORY_TABLES
 
 APPLICATION_ID = 0x51544D4C  # "QTML": quotameter ledger
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _MAGIC = b"SQLite format 3\x00"
 _HEADER_SIZE = 100
 
-SCHEMA = """
+SCHEMA = (
+    """
 CREATE TABLE series (                 -- one owner x resource
     id INTEGER PRIMARY KEY,
     namespace TEXT NOT NULL,          -- '' holds cluster capacity (CAPACITY_NAMESPACE)
@@ -52,6 +58,8 @@ CREATE VIEW cost_rows AS              -- for people with the sqlite3 shell
     SELECT day, namespace, team, vcluster, virtual_namespace, resource, unit_seconds, cost
     FROM cost JOIN series ON series.id = cost.series;
 """
+    + HISTORY_SCHEMA
+)
 _TABLES = {"series", "cost", "coverage", "meta"}
 
 
@@ -76,9 +84,11 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     absent = [s for s in (_sidecar(path, "-wal"), _sidecar(path, "-shm")) if not s.exists()]
     connection = _open(path, readonly=readonly)
     try:
-        _check_schema(connection, path)
+        version = _check_schema(connection, path)
         if not readonly:
             _tune(connection)  # only once the file is known to be a sound ledger
+            if version < SCHEMA_VERSION:
+                _upgrade(connection)
     except (sqlite3.Error, _Corrupt) as e:
         connection.close()
         # Nobody else uses a corrupt file, so the sidecars this check made are ours.
@@ -183,7 +193,15 @@ def _tune(connection: sqlite3.Connection) -> None:
     connection.execute("PRAGMA foreign_keys = OFF")
 
 
-def _check_schema(connection: sqlite3.Connection, path: Path) -> None:
+def _upgrade(connection: sqlite3.Connection) -> None:
+    """Version 1 to 2: add the history tables (the only change so far)."""
+    connection.executescript(
+        f"BEGIN IMMEDIATE;\n{HISTORY_SCHEMA}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"
+    )
+
+
+def _check_schema(connection: sqlite3.Connection, path: Path) -> int:
+    """The file's schema version, once it is known to be a sound ledger."""
     try:
         version = connection.execute("PRAGMA user_version").fetchone()[0]
         tables = {r[0] for r in connection.execute("SELECT name FROM sqlite_master")}
@@ -199,5 +217,7 @@ def _check_schema(connection: sqlite3.Connection, path: Path) -> None:
         )
     if problem != "ok":
         raise _Corrupt(f"ledger {path} is corrupt: {problem}")
-    if not tables >= _TABLES:
-        raise LedgerError(f"ledger {path} lacks tables {sorted(_TABLES - tables)}")
+    expected = _TABLES | (HISTORY_TABLES if version >= 2 else set())
+    if not tables >= expected:
+        raise LedgerError(f"ledger {path} lacks tables {sorted(expected - tables)}")
+    return int(version)

@@ -5,7 +5,13 @@
     every few seconds: await meter.tick()                      # builds meter.latest
     supervise("ledger", lambda: meter.run_flusher(settings.ledger_flush_seconds))
     collectors read meter.latest                                # a CostView, no work
+    await meter.recommendations(window_days=30, headroom=0.2)  # quota right-sizing
     on shutdown (SIGTERM): await meter.aclose()                 # flushes, then closes
+
+The tick and each flush also fold the snapshot into the day's quota peaks
+(exporter.model.peaks), which the flush writes with the cost; the right-sizing advice
+read back from them is refreshed every ADVICE_REFRESH_SECONDS for the metric
+quotameter_quota_recommended_hard.
 
 Scrapes only read: the cost view is built on the accounting tick, and every SQLite
 call of a running daemon (flushes, the month's stored totals, the chargeback CSV) runs
@@ -25,21 +31,25 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from exporter.cost.budgets import team_budgets, team_costs
-from exporter.cost.days import month_of
+from exporter.cost.days import day_index, day_key, month_of
 from exporter.cost.feed import CostFeed, NotifyingUsageTable
 from exporter.cost.integrator import Batch, Integrator
 from exporter.cost.pricing import Pricing
 from exporter.cost.records import CAPACITY_NAMESPACE, COST_RESOURCES, METRIC_SCALE
 from exporter.cost.repricing import Repricer
+from exporter.ledger.advice import ledger_recommendations
 from exporter.ledger.focusreport import ledger_focus
 from exporter.ledger.reports import ledger_csv
 from exporter.ledger.store import CostKey, Ledger, month_costs
 from exporter.model.costview import ClusterCost, CostLine, CostView
+from exporter.model.peaks import DailyPeaks, HistoryBatch
+from exporter.model.rightsizing import DEFAULT_HEADROOM, DEFAULT_WINDOW_DAYS, Recommendation
 from exporter.model.state import ClusterState
 from exporter.model.usage import UsageTable
 
 LineKey = tuple[str, str, str]  # (namespace, team, resource)
 PENDING_STEP = 2048  # accounts a flush takes between turns of the event loop (about 5 ms)
+ADVICE_REFRESH_SECONDS = 600.0  # the advice moves with daily peaks: ten minutes is plenty
 T = TypeVar("T")
 
 
@@ -55,7 +65,10 @@ class CostMeter:
         ledger_path: Path | str,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.state, self.pricing, self.clock = state, pricing, clock
+        self.state, self.usage, self.pricing, self.clock = state, usage, pricing, clock
+        self.peaks = DailyPeaks()
+        self.advice: tuple[Recommendation, ...] = ()  # with the default window and headroom
+        self._advised_at = -ADVICE_REFRESH_SECONDS
         self._changed = asyncio.Event()  # set when anything was re-priced since the tick
         self.integrator = Integrator()
         self.repricer = Repricer(
@@ -81,8 +94,10 @@ class CostMeter:
 
     def flush(self, now: float | None = None) -> int:
         """Write what accrued since the last flush to the ledger; the rows written."""
-        batch = self.integrator.pending(self.clock() if now is None else now)
-        self._settle(batch, self.ledger.write(batch))
+        now = self.clock() if now is None else now
+        self._observe(now)
+        batch, history = self.integrator.pending(now), self.peaks.pending()
+        self._settle(batch, history, self.ledger.write(batch, history))
         return len(batch.cost)
 
     def close(self, now: float | None = None) -> None:
@@ -98,6 +113,7 @@ class CostMeter:
         reads the month's stored totals from SQLite when they are not loaded yet."""
         now = self.clock() if now is None else now
         self._load_month(now)
+        self._observe(now)
         return self._build_view(now)
 
     def month_to_date(self, now: float) -> dict[CostKey, float]:
@@ -119,6 +135,7 @@ class CostMeter:
         month = month_of(now)
         if self._month.month != month:
             self._month.load(month, *await self._in_worker(self.ledger.month_cost, month))
+        self._observe(now)
         self.latest = self._build_view(now)
         return self.latest
 
@@ -144,8 +161,9 @@ class CostMeter:
             for part in self.integrator.pending_steps(now, step=PENDING_STEP):
                 parts.append(part)
                 await asyncio.sleep(0)
-            batch = Batch.join(now, parts)
-            self._settle(batch, await self._in_worker(self.ledger.write, batch))
+            self._observe(now)
+            batch, history = Batch.join(now, parts), self.peaks.pending()
+            self._settle(batch, history, await self._in_worker(self.ledger.write, batch, history))
             return len(batch.cost)
 
     async def run_flusher(
@@ -158,6 +176,31 @@ class CostMeter:
         while True:
             await sleep(interval)
             await self.flush_off_loop()
+            if self.clock() - self._advised_at >= ADVICE_REFRESH_SECONDS:
+                self._advised_at = self.clock()
+                self.advice = tuple(await self.recommendations())
+
+    async def recommendations(
+        self,
+        *,
+        window_days: int = DEFAULT_WINDOW_DAYS,
+        headroom: float = DEFAULT_HEADROOM,
+        now: float | None = None,
+    ) -> list[Recommendation]:
+        """Right-sizing advice for every current quota key, from the stored history and
+        everything observed up to now (see exporter.model.rightsizing)."""
+        await self.flush_off_loop(now)
+        now = self.clock() if now is None else now
+        keys = {
+            (row.quota.namespace, row.quota.name, resource)
+            for row in self.state.snapshot().quotas
+            for resource in row.quota.hard_keys()
+        }
+        return await self._in_worker(
+            lambda: ledger_recommendations(
+                self.ledger, now=now, window_days=window_days, headroom=headroom, keys=keys
+            )
+        )
 
     async def chargeback_csv(
         self, *, month: str, group_by: str | None, cluster: str, fmt: str = "csv"
@@ -203,9 +246,13 @@ class CostMeter:
         if self._month.month == month_of(now):
             self.latest = self._build_view(now)
 
-    def _settle(self, batch: Batch, write: int) -> None:
+    def _settle(self, batch: Batch, history: HistoryBatch, write: int) -> None:
         self.integrator.committed(batch)
+        self.peaks.committed(history)
         self._month.add(batch, write)
+
+    def _observe(self, now: float) -> None:
+        self.peaks.observe(self.state.snapshot(), usage=self.usage, day=day_key(day_index(now)))
 
     def _build_view(self, now: float) -> CostView:
         self.integrator.close_all(now)
@@ -224,6 +271,7 @@ class CostMeter:
                 budgets=budgets, month_to_date=month_to_date, hourly=team_hourly, now=now
             ),
             ledger_last_flush_timestamp=self.ledger.last_flush_timestamp,
+            recommendations=self.advice,
         )
 
     def _sum_accounts(

@@ -25,6 +25,8 @@ Reading, for chargeback (all amounts as stored, i.e. up to the last flush):
 - ``coverage_days(month)``, ``last_flush_timestamp``.
 - ``month_cost(month)``: stored cost per (namespace, team, resource) of the month, and
   the number of writes it includes (for quotameter_cost_month_to_date).
+- ``history(first, last)``: the daily quota and demand rows of those days, for quota
+  right-sizing (written with the cost, in the same transaction: see ledger/history.py).
 
 A bad month string raises ValueError; SQLite failures raise LedgerError. A Ledger is
 used by one thread at a time (the CostMeter gives it a thread of its own); it may be
@@ -39,7 +41,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
-from exporter.cost.days import elapsed_in_month, month_day_range
+from exporter.cost.days import day_index, day_key, elapsed_in_month, month_day_range
 from exporter.cost.integrator import Batch, CostRow
 from exporter.cost.records import (
     CAPACITY_NAMESPACE,
@@ -50,8 +52,10 @@ from exporter.cost.records import (
 )
 from exporter.errors import LedgerError
 from exporter.ledger.files import connect
+from exporter.ledger.history import HISTORY_TABLES, KEEP_DAYS, read_history, write_history
 from exporter.ledger.locking import LedgerLock
 from exporter.ledger.series import SeriesIndex
+from exporter.model.peaks import DemandDay, HistoryBatch, QuotaDay
 
 CostKey = tuple[str, str, str]  # (namespace, team, resource)
 
@@ -105,6 +109,8 @@ class Ledger:
         self._series = SeriesIndex()
         with self._reading():
             self._series.load(connection)
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+        self.has_history = tables >= HISTORY_TABLES  # False for a version-1 file read-only
         self.last_flush_timestamp: float | None = self._read_last_flush()
 
     @classmethod
@@ -157,10 +163,14 @@ class Ledger:
         self._source.committed(batch)
         return len(batch.cost)
 
-    def write(self, batch: Batch) -> int:
-        """Add ``batch`` to the stored rows and coverage, atomically; the write's number."""
+    def write(self, batch: Batch, history: HistoryBatch | None = None) -> int:
+        """Add ``batch`` to the stored rows and coverage, and ``history`` to the daily
+        history, atomically; the write's number."""
         coverage = [(c.day, c.observed_seconds) for c in batch.coverage]
         with self._transaction("write"):
+            if history is not None:
+                oldest_kept = day_key(day_index(batch.until) - KEEP_DAYS)
+                write_history(self._db, history, oldest_kept=oldest_kept)
             ids, new = self._series.ids_for(self._db, [row[0] for row in batch.cost])
             cost = [(row[1], sid, row[2], row[3]) for row, sid in zip(batch.cost, ids, strict=True)]
             self._db.executemany(_UPSERT_COST, cost)
@@ -235,6 +245,14 @@ class Ledger:
                 key = (owner.namespace, owner.team, resource)
                 totals[key] = totals.get(key, 0.0) + cost
         return totals, self.writes
+
+    def history(self, *, first: str, last: str) -> tuple[list[QuotaDay], list[DemandDay]]:
+        """The daily quota and demand rows of the days ``first`` to ``last`` (YYYY-MM-DD,
+        both included); none from a version-1 file read as it is."""
+        if not self.has_history:
+            return [], []
+        with self._reading():
+            return read_history(self._db, first=first, last=last)
 
     # -- internals -----------------------------------------------------------------
 

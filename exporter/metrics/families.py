@@ -127,6 +127,10 @@ TEAM_COST_MONTH_TO_DATE = _spec("team_cost_month_to_date", GAUGE, ("team",),
 TEAM_COST_PROJECTED = _spec("team_cost_projected", GAUGE, ("team",),
     f"Month-end projection: month-to-date plus the hourly cost now times the hours left "
     f"({_MONEY}).")  # fmt: skip
+QUOTA_RECOMMENDED_HARD = _spec("quota_recommended_hard", GAUGE, _QUOTA,
+    f"Suggested hard value of a quota key: the 95th percentile of its daily peaks of used "
+    f"over 30 days plus 20%, rounded up; absent with under 7 days of history "
+    f"({_UNIT}).")  # fmt: skip
 LEDGER_LAST_FLUSH = _spec("ledger_last_flush_timestamp_seconds", GAUGE, (),
     "Unix time of the last successful ledger flush (seconds).")  # fmt: skip
 
@@ -144,7 +148,7 @@ HEALTH_METRICS = (
 COST_METRICS = (
     ALLOCATION, HOURLY_COST, COST_TOTAL, COST_MONTH_TO_DATE, CLUSTER_CAPACITY,
     CLUSTER_HOURLY_COST, IDLE_HOURLY_COST, TEAM_BUDGET, TEAM_COST_MONTH_TO_DATE,
-    TEAM_COST_PROJECTED, LEDGER_LAST_FLUSH,
+    TEAM_COST_PROJECTED, LEDGER_LAST_FLUSH, QUOTA_RECOMMENDED_HARD,
 )  # fmt: skip
 ALL_METRICS = (*STATE_METRICS, *CLUSTER_METRICS, *HEALTH_METRICS, *COST_METRICS)
 

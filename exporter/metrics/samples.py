@@ -133,4 +133,9 @@ def cost_samples(view: CostView) -> Samples:
         samples[f.TEAM_COST_PROJECTED].append(((team.team,), team.projected))
     if view.ledger_last_flush_timestamp is not None:
         samples[f.LEDGER_LAST_FLUSH].append(((), view.ledger_last_flush_timestamp))
+    samples[f.QUOTA_RECOMMENDED_HARD] = [
+        ((advice.namespace, advice.team, advice.quota, advice.resource), advice.suggested)
+        for advice in view.recommendations
+        if advice.suggested is not None
+    ]
     return samples

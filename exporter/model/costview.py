@@ -18,6 +18,7 @@ quotameter_team_budget{team}                    TeamCost.budget (no series when 
 quotameter_team_cost_month_to_date{team}        TeamCost.month_to_date
 quotameter_team_cost_projected{team}            TeamCost.projected
 quotameter_ledger_last_flush_timestamp_seconds  CostView.ledger_last_flush_timestamp
+quotameter_quota_recommended_hard{...}          Recommendation.suggested
 ==============================================  ================================
 
 ``resource`` is one of cpu, memory, gpu, storage. Amounts are in Prometheus base units:
@@ -27,6 +28,8 @@ cpu in cores, memory and storage in bytes, gpu in devices; money in ``currency``
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from exporter.model.rightsizing import Recommendation
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,3 +75,4 @@ class CostView:
     cluster: tuple[ClusterCost, ...]  # sorted by resource
     teams: tuple[TeamCost, ...]  # sorted by team
     ledger_last_flush_timestamp: float | None  # Unix seconds; None before the first flush
+    recommendations: tuple[Recommendation, ...] = ()  # right-sizing, default window

@@ -89,6 +89,11 @@ class UsageTable:
             for name, usage in pods.items():
                 yield namespace, name, usage
 
+    @property
+    def sample_time(self) -> float | None:
+        """When the sample was taken (Unix seconds), None when there is none."""
+        return self._timestamp
+
     def age(self, now: float) -> float | None:
         """Seconds since the sample was taken, None when there is none."""
         return None if self._timestamp is None else now - self._timestamp
