@@ -185,6 +185,28 @@ def _compliance() -> list[Json]:
     return [without, violations]
 
 
+def _suggested_hard() -> Json:
+    hard, suggested = metric("quotameter_quota_hard"), metric("quotameter_quota_recommended_hard")
+    return table(
+        "Suggested hard vs current hard",
+        description="Right-sizing from the ledger's daily history: the 95th percentile of "
+        "each key's daily peaks of used over 30 days plus 20 %, rounded up "
+        "(`quotameter recommend` gives the verdict and the figures). Above 100 % the quota "
+        "is tighter than its use; far below, it holds headroom nobody else can use. Keys "
+        "with under 7 days of history have no suggestion yet.",
+        queries=[
+            Query(hard, instant=True, table=True),
+            Query(suggested, instant=True, table=True),
+            Query(f"{suggested} / {hard}", instant=True, table=True),
+        ],
+        columns={"Value #A": "Hard", "Value #B": "Suggested", "Value #C": "Suggested / hard"},
+        order=("cluster", "namespace", "team", "quota", "resource", "Value #A", "Value #B"),
+        sort_by="Suggested / hard",
+        overrides=[column("Suggested / hard", ("unit", "percentunit"))],
+        size=(24, 9),
+    )
+
+
 def _rejections() -> Json:
     rejections = metric("quotameter_quota_rejections_total")
     return timeseries(
@@ -213,6 +235,7 @@ def build() -> Json:
         *_resource_panels(),
         _limitranges(),
         _rejections(),
+        _suggested_hard(),
         *_compliance(),
     ]
     return dashboard(

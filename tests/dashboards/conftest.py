@@ -15,6 +15,10 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
+from exporter.cost.days import day_index, day_key
+from exporter.cost.integrator import Batch
+from exporter.ledger.store import Ledger
+from exporter.model.peaks import HistoryBatch, QuotaDay
 from tests.aioprocess import stop
 from tests.e2e.promserver import PromServer, ScrapeTarget, free_port, prometheus_binary
 
@@ -48,11 +52,36 @@ async def _ready(url: str, process: asyncio.subprocess.Process, within: float) -
     return False
 
 
+# Two weeks of quota history for the right-sizing panel, as a daemon running on those
+# days would have stored it: quota keys of the namespaces the live test picks.
+EARLIER_DAYS = 13
+HISTORY = (  # (namespace, team, quota, key, daily peak of used, hard)
+    ("staging", "agents", "staging-quota", "requests.cpu", 1.5, 4.0),
+    ("ml-training", "ml", "gpu-quota", "requests.nvidia.com/gpu", 3.0, 4.0),
+)
+
+
+def seed_history(path: Path) -> None:
+    """Write EARLIER_DAYS days of HISTORY before today into the ledger at ``path``."""
+    today = day_index(time.time())
+    rows = tuple(
+        QuotaDay(day_key(today - back), ns, team, quota, key, peak, peak, hard, 0)
+        for back in range(1, EARLIER_DAYS + 1)
+        for ns, team, quota, key, peak, hard in HISTORY
+    )
+    ledger = Ledger.open(path)
+    try:
+        ledger.write(Batch(time.time(), (), ()), HistoryBatch(rows, (), (0,) * len(rows)))
+    finally:
+        ledger.close()
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def demo(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Demo]:
     """`python -m exporter.cli demo` on a free port, churn and ledger flushes every second,
-    ready."""
+    ready; its ledger holds two weeks of quota history (seed_history)."""
     workdir = tmp_path_factory.mktemp("demo")  # the demo's files (ledger, kubeconfig) go here
+    seed_history(workdir / "data" / "ledger.sqlite")  # where the demo keeps its ledger
     env = {k: v for k, v in os.environ.items() if not k.startswith("QUOTAMETER_")}
     log = workdir / "demo.log"
     for _attempt in range(3):

@@ -37,6 +37,7 @@ TITLES = {
         "GPU: requests vs quota",
         "LimitRange settings per namespace",
         "Quota rejections by namespace and resource",
+        "Suggested hard vs current hard",  # issue 16: right-sizing
         "Containers without requests or limits",
         "LimitRange violations",
     ],
