@@ -45,7 +45,7 @@ def test_invalid_setting_exits_2_naming_field_and_value() -> None:
 def test_help_lists_every_command() -> None:
     out = run("--help")
     assert out.returncode == 0
-    for command in ("demo", "sim", "check-config"):
+    for command in ("demo", "sim", "check-config", "chargeback", "recommend"):
         assert command in out.stdout
 
 
@@ -122,3 +122,53 @@ async def test_demo_prints_the_overview_url_first_with_the_port_it_bound(tmp_pat
     finally:
         proc.terminate()
         await proc.wait()
+
+
+def test_recommend_refuses_bad_parameters_and_a_missing_ledger(tmp_path) -> None:
+    ledger = str(tmp_path / "none.sqlite")
+    window = run("recommend", "--window-days", "5", "--ledger-path", ledger)
+    headroom = run("recommend", "--headroom", "-1", "--ledger-path", ledger)
+    missing = run("recommend", "--ledger-path", ledger)
+    assert (window.returncode, window.stderr) == (
+        2, "quotameter recommend: window_days must be a whole number of days from 7 to 90, "
+        "got '5'\n",
+    )  # fmt: skip
+    assert (headroom.returncode, headroom.stderr.count("\n")) == (2, 1)
+    assert "headroom must be a fraction" in headroom.stderr
+    assert (missing.returncode, missing.stderr) == (
+        1, f"quotameter recommend: no ledger at {ledger} (set QUOTAMETER_LEDGER_PATH)\n"
+    )  # fmt: skip
+
+
+def test_recommend_on_a_ledger_without_history_says_so(tmp_path) -> None:
+    path = tmp_path / "ledger.sqlite"
+    Ledger.open(path).close()
+    out = run("recommend", "--ledger-path", str(path))
+    assert out.returncode == 0
+    assert out.stdout.splitlines() == [
+        "namespace,team,quota,resource,verdict,hard,used,suggested,unit,days,used_peak_p95,"
+        "saturation_peak,days_saturated,refusals,requests_peak,usage_peak,reason"
+    ]
+    assert out.stderr == (
+        "quotameter recommend: note: the ledger holds no quota history in the last 30 days "
+        "(a running daemon writes it with each flush)\n"
+    )
+
+
+def test_recommend_prints_a_table_on_a_terminal() -> None:
+    from exporter.cli.recommend import render_table
+    from exporter.model.peaks import QuotaDay
+    from exporter.model.rightsizing import recommend
+
+    days = [
+        QuotaDay(f"2026-11-{d:02d}", "dev", "web", "compute", key, used, used, hard, 0)
+        for d in range(1, 9)
+        for key, used, hard in (("requests.cpu", 1.9, 2.0), ("requests.memory", 2.0**29, 2.0**31))
+    ]
+    assert render_table(recommend(days)).splitlines() == [
+        "NAMESPACE   QUOTA     RESOURCE          HARD   USED    SUGGESTED   VERDICT   WHY",
+        "dev         compute   requests.cpu      2      1900m   2300m       tight     "
+        "at 90% or more on 8 of 8 days",
+        "dev         compute   requests.memory   2Gi    512Mi   615Mi       fit       "
+        "below 30% on 8 days, not yet the whole 30",
+    ]

@@ -101,6 +101,23 @@ async def test_the_csv_route_with_the_ledger_failing_is_a_json_503() -> None:
     assert bad.status == 400
 
 
+async def test_the_recommendations_route_names_a_bad_parameter_and_a_failing_ledger() -> None:
+    client = await serve_app(dict, RecordingLog())
+    try:
+        failing = await client.get("/api/v1/recommendations")
+        window = await client.get("/api/v1/recommendations?window_days=365")
+        headroom = await client.get("/api/v1/recommendations?headroom=20%25")
+        bodies = [await r.json() for r in (failing, window, headroom)]
+    finally:
+        await client.close()
+    assert [r.status for r in (failing, window, headroom)] == [503, 400, 400]
+    assert bodies[0]["error"].endswith("database or disk is full")
+    assert bodies[1]["error"] == (
+        "window_days must be a whole number of days from 7 to 90, got '365'"
+    )
+    assert bodies[2]["error"] == "headroom must be a fraction from 0 to 10 (0.2 is 20%), got '20%'"
+
+
 async def test_malformed_requests_are_one_rate_limited_json_line() -> None:
     """Case 9: each `GET /\\x01` wrote an 11-line traceback into the JSON log."""
     log, now = LevelLog(), [0.0]

@@ -64,6 +64,10 @@ async def test_api_token_protects_the_api(
         headers = {"Authorization": "Bearer s3cret"}
         async with http.get(f"{base}/api/v1/summary", headers=headers) as r:
             assert r.status == 200
+        async with http.get(f"{base}/api/v1/recommendations") as r:
+            assert r.status == 401
+        async with http.get(f"{base}/api/v1/recommendations", headers=headers) as r:
+            assert r.status == 200
         async with http.get(f"{base}/metrics") as r:  # the scrape needs no token
             assert r.status == 200
     stop.set()
