@@ -21,9 +21,9 @@ HISTORY_SCHEMA = """
 CREATE TABLE quota_day (              -- one UTC day x quota key, for right-sizing
     day TEXT NOT NULL,                -- YYYY-MM-DD
     namespace TEXT NOT NULL,
+    team TEXT NOT NULL,
     quota TEXT NOT NULL,
     resource TEXT NOT NULL,           -- the quota's key: requests.cpu, pods, ...
-    team TEXT NOT NULL,
     used_peak REAL NOT NULL,          -- base units: cores, bytes or a count
     used REAL NOT NULL,               -- the last status.used and status.hard of the day
     hard REAL NOT NULL,
@@ -33,8 +33,8 @@ CREATE TABLE quota_day (              -- one UTC day x quota key, for right-sizi
 CREATE TABLE demand_day (             -- one UTC day x namespace x resource
     day TEXT NOT NULL,
     namespace TEXT NOT NULL,
-    resource TEXT NOT NULL,           -- cpu, memory, storage, nvidia.com/gpu, ...
     team TEXT NOT NULL,
+    resource TEXT NOT NULL,           -- cpu, memory, storage, nvidia.com/gpu, ...
     requests_peak REAL NOT NULL,      -- effective requests of live pods (claims: storage)
     usage_peak REAL,                  -- measured usage; NULL when none was sampled
     PRIMARY KEY (day, namespace, resource)
@@ -54,7 +54,6 @@ ON CONFLICT (day, namespace, resource) DO UPDATE SET
     usage_peak = MAX(COALESCE(usage_peak, excluded.usage_peak),
                      COALESCE(excluded.usage_peak, usage_peak))
 """
-# Columns in the order of QuotaDay's and DemandDay's fields.
 _QUOTA_DAYS = """
 SELECT day, namespace, team, quota, resource, used_peak, used, hard, refusals
 FROM quota_day WHERE day >= ? AND day <= ?
@@ -68,16 +67,9 @@ FROM demand_day WHERE day >= ? AND day <= ?
 def write_history(db: sqlite3.Connection, batch: HistoryBatch, *, oldest_kept: str) -> None:
     """Store ``batch`` and delete days before ``oldest_kept``, inside the caller's
     transaction."""
-    db.executemany(
-        _UPSERT_QUOTA,
-        [(r.day, r.namespace, r.quota, r.resource, r.team, r.used_peak, r.used, r.hard,
-          r.refusals) for r in batch.quotas],
-    )  # fmt: skip
-    db.executemany(
-        _UPSERT_DEMAND,
-        [(r.day, r.namespace, r.resource, r.team, r.requests_peak, r.usage_peak)
-         for r in batch.demand],
-    )  # fmt: skip
+    # QuotaDay and DemandDay are tuples in their tables' column order.
+    db.executemany(_UPSERT_QUOTA, batch.quotas)
+    db.executemany(_UPSERT_DEMAND, batch.demand)
     for table in ("quota_day", "demand_day"):
         db.execute(f"DELETE FROM {table} WHERE day < ?", (oldest_kept,))
 

@@ -21,6 +21,7 @@ no refusal is stored twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from exporter.model.snapshot import SpaceView, StateSnapshot
 from exporter.model.usage import UsageTable
@@ -29,10 +30,12 @@ NANOS_PER_UNIT = 1e9
 
 QuotaKey = tuple[str, str, str]  # (namespace, quota, resource key)
 DemandKey = tuple[str, str]  # (namespace, resource)
+RowKey = tuple[str, str, tuple[str, ...]]  # (day, "quota" or "demand", its key)
 
 
-@dataclass(frozen=True, slots=True)
-class QuotaDay:
+# NamedTuples, in the order of their table's columns: a flush hands them to SQLite as
+# they are, and 40,000 of them (5,000 namespaces) are built in about 20 ms.
+class QuotaDay(NamedTuple):
     """One quota key on one UTC day."""
 
     day: str  # YYYY-MM-DD
@@ -46,8 +49,7 @@ class QuotaDay:
     refusals: int  # refused objects counted that day (in pending rows: not yet stored)
 
 
-@dataclass(frozen=True, slots=True)
-class DemandDay:
+class DemandDay(NamedTuple):
     """One namespace x resource on one UTC day."""
 
     day: str
@@ -60,22 +62,27 @@ class DemandDay:
 
 @dataclass(frozen=True, slots=True)
 class HistoryBatch:
-    """The rows a flush stores, and the change numbers ``committed`` checks them by."""
+    """The rows a flush stores; ``keys`` and ``changes`` (per row, quotas then demand)
+    let ``committed`` tell which rows changed after they were taken."""
 
     quotas: tuple[QuotaDay, ...] = ()
     demand: tuple[DemandDay, ...] = ()
-    changes: tuple[int, ...] = ()  # per row, quotas then demand
+    changes: tuple[int, ...] = ()
+    keys: tuple[RowKey, ...] = ()
 
 
-@dataclass(slots=True)
 class _Row:
-    values: dict[str, float]  # the peaks and last values
-    team: str
-    refusals: int = 0  # counted, not yet stored
-    change: int = 0  # the tracker's change number when last touched
+    """One row being gathered: peaks, last values and refusals not yet stored."""
 
+    __slots__ = ("change", "hard", "refusals", "requests_peak", "team", "usage_peak", "used",
+                 "used_peak")  # fmt: skip
 
-RowKey = tuple[str, str, tuple[str, ...]]  # (day, "quota" or "demand", its key)
+    def __init__(self, team: str) -> None:
+        self.team = team
+        self.used_peak = self.used = self.hard = self.requests_peak = 0.0
+        self.usage_peak: float | None = None
+        self.refusals = 0
+        self.change = 0  # the tracker's change number when last touched
 
 
 class DailyPeaks:
@@ -104,46 +111,41 @@ class DailyPeaks:
         if usage.sample_time is not None and usage.sample_time != self._usage_seen:
             self._usage_seen = usage.sample_time
             teams = {view.namespace: view.team for view in snapshot.spaces}
-            for namespace, amounts in usage.namespace_usage().items():
+            for namespace, (nanocores, memory) in usage.namespace_totals():
                 if namespace in teams:
-                    cores, memory = amounts["cpu"] / NANOS_PER_UNIT, float(amounts["memory"])
-                    self._peak(namespace, teams[namespace], "cpu", "usage_peak", cores)
-                    self._peak(namespace, teams[namespace], "memory", "usage_peak", memory)
+                    self._usage(namespace, teams[namespace], "cpu", nanocores / NANOS_PER_UNIT)
+                    self._usage(namespace, teams[namespace], "memory", float(memory))
 
     def pending(self) -> HistoryBatch:
         """Every row changed since it was last stored, with the refusals not yet stored."""
         quotas: list[QuotaDay] = []
         demand: list[DemandDay] = []
-        quota_changes: list[int] = []
-        demand_changes: list[int] = []
-        for (day, kind, key), row in self._dirty.items():
-            values = row.values
+        quota_keys: list[RowKey] = []
+        demand_keys: list[RowKey] = []
+        for row_key, row in self._dirty.items():
+            day, kind, key = row_key
             if kind == "quota":
                 namespace, quota, resource = key
-                quotas.append(QuotaDay(
-                    day, namespace, row.team, quota, resource,
-                    values["used_peak"], values["used"], values["hard"], row.refusals,
-                ))  # fmt: skip
-                quota_changes.append(row.change)
+                values = (row.used_peak, row.used, row.hard, row.refusals)
+                quotas.append(QuotaDay(day, namespace, row.team, quota, resource, *values))
+                quota_keys.append(row_key)
             else:
                 namespace, resource = key
-                demand.append(DemandDay(
-                    day, namespace, row.team, resource,
-                    values.get("requests_peak", 0.0), values.get("usage_peak"),
-                ))  # fmt: skip
-                demand_changes.append(row.change)
-        return HistoryBatch(tuple(quotas), tuple(demand), (*quota_changes, *demand_changes))
+                demand.append(DemandDay(day, namespace, row.team, resource,
+                                        row.requests_peak, row.usage_peak))  # fmt: skip
+                demand_keys.append(row_key)
+        keys = (*quota_keys, *demand_keys)
+        changes = tuple(self._dirty[key].change for key in keys)
+        return HistoryBatch(tuple(quotas), tuple(demand), changes, keys)
 
     def committed(self, batch: HistoryBatch) -> None:
         """``batch`` is stored: forget its refusals, and the rows unchanged since."""
-        keys: list[tuple[RowKey, int]] = [
-            ((r.day, "quota", (r.namespace, r.quota, r.resource)), r.refusals) for r in batch.quotas
-        ]
-        keys += [((r.day, "demand", (r.namespace, r.resource)), 0) for r in batch.demand]
-        for (key, refusals), change in zip(keys, batch.changes, strict=True):
+        refusals = [row.refusals for row in batch.quotas]
+        for i, (key, change) in enumerate(zip(batch.keys, batch.changes, strict=True)):
             row = self._dirty.get(key)
             if row is not None:
-                row.refusals -= refusals
+                if i < len(refusals):
+                    row.refusals -= refusals[i]
                 if row.change == change:
                     del self._dirty[key]
 
@@ -162,8 +164,7 @@ class DailyPeaks:
                 self._quota(key, view.team, used / NANOS_PER_UNIT, hard / NANOS_PER_UNIT, refusals)
         if view.row is not None:
             for resource, nanos in view.row.requests:
-                amount = nanos / NANOS_PER_UNIT
-                self._peak(view.namespace, view.team, resource, "requests_peak", amount)
+                self._requests(view.namespace, view.team, resource, nanos / NANOS_PER_UNIT)
 
     def _new_refusals(self, key: QuotaKey, total: int) -> int:
         last = self._rejections.get(key, 0)
@@ -173,25 +174,34 @@ class DailyPeaks:
     def _quota(self, key: QuotaKey, team: str, used: float, hard: float, refusals: int) -> None:
         row = self._quotas.get(key)
         if row is None:
-            row = self._quotas[key] = _Row({"used_peak": used, "used": used, "hard": hard}, team)
-        elif (row.values["used"], row.values["hard"], row.team, refusals) == (used, hard, team, 0):
+            row = self._quotas[key] = _Row(team)
+            row.used_peak = used
+        elif (row.used, row.hard, row.team, refusals) == (used, hard, team, 0):
             return
-        values = row.values
-        values["used_peak"] = max(values["used_peak"], used)
-        values["used"], values["hard"], row.team = used, hard, team
+        row.used_peak = max(row.used_peak, used)
+        row.used, row.hard, row.team = used, hard, team
         row.refusals += refusals
         self._touch("quota", key, row)
 
-    def _peak(self, namespace: str, team: str, resource: str, name: str, amount: float) -> None:
-        key = (namespace, resource)
-        row = self._demand.get(key)
-        if row is None:
-            row = self._demand[key] = _Row({}, team)
-        elif amount <= row.values.get(name, -1.0) and row.team == team:
+    def _requests(self, namespace: str, team: str, resource: str, amount: float) -> None:
+        row = self._demand_row(namespace, team, resource)
+        if row.change and amount <= row.requests_peak and row.team == team:
             return
-        row.values[name] = max(amount, row.values.get(name, amount))
-        row.team = team
-        self._touch("demand", key, row)
+        row.requests_peak, row.team = max(row.requests_peak, amount), team
+        self._touch("demand", (namespace, resource), row)
+
+    def _usage(self, namespace: str, team: str, resource: str, amount: float) -> None:
+        row = self._demand_row(namespace, team, resource)
+        if row.change and row.usage_peak is not None and amount <= row.usage_peak:
+            return
+        row.usage_peak = amount if row.usage_peak is None else max(row.usage_peak, amount)
+        self._touch("demand", (namespace, resource), row)
+
+    def _demand_row(self, namespace: str, team: str, resource: str) -> _Row:
+        row = self._demand.get((namespace, resource))
+        if row is None:
+            row = self._demand[(namespace, resource)] = _Row(team)
+        return row
 
     def _touch(self, kind: str, key: tuple[str, ...], row: _Row) -> None:
         self._change += 1
