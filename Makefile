@@ -51,11 +51,11 @@ lint: $(STAMP)
 test: lint $(CHECKOV) $(FOCUS_VALIDATOR)
 	$(BIN)/python -m pytest --ignore=tests/cluster
 
-# The real control plane, built from the Go modules in cluster/ (cached per go.sum), and
-# helm for the chart's tests (cluster/helm).
+# The real control plane, built from the Go modules in cluster/ (cached per go.sum),
+# helm for the chart's tests (cluster/helm) and Thanos for fleet mode's (cluster/thanos).
 cluster-build:
 	bash cluster/build.sh
-	bash cluster/build.sh helm
+	bash cluster/build.sh helm thanos
 
 cluster: $(STAMP) cluster-build
 	$(BIN)/python -m cluster

@@ -6,7 +6,8 @@
 #   ${QUOTAMETER_CLUSTER_CACHE:-~/.cache/quotameter/cluster}/<module>-<hash>/
 # Prints the folder of every module, one line each, as `name=path`.
 #
-#   cluster/build.sh [controlplane kwok metrics-server kube-state-metrics]
+#   cluster/build.sh [controlplane kwok metrics-server kube-state-metrics]   (the default)
+#   cluster/build.sh helm thanos                                             (the others)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cache="${QUOTAMETER_CLUSTER_CACHE:-$HOME/.cache/quotameter/cluster}"
@@ -33,6 +34,8 @@ ldflags_for() {
       echo "-X k8s.io/client-go/pkg/version.gitVersion=$(pinned metrics-server sigs.k8s.io/metrics-server)" ;;
     kube-state-metrics)
       echo "-X github.com/prometheus/common/version.Version=$(pinned kube-state-metrics k8s.io/kube-state-metrics/v2 | sed 's/^v//')" ;;
+    thanos)
+      echo "-X github.com/prometheus/common/version.Version=$(pinned thanos github.com/thanos-io/thanos | sed 's/^v//')" ;;
   esac
 }
 

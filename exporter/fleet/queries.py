@@ -57,14 +57,21 @@ def idle_units_query(seconds: int, step: int) -> str:
 _ANY_COST = "group by (cluster) (quotameter_cost_total)"  # 1 per cluster while it has cost
 
 
+# A subquery's instants are multiples of its step in Unix time, the last at or before the
+# evaluation time. Data that began after that last instant (a daemon started less than
+# a step before `now`) is seen by none of them: `or` the evaluation time itself, which
+# stands for the data's last step.
+
+
 def coverage_query(seconds: int, step: int) -> str:
     """Instants (`step` apart) at which the cluster had any cost series."""
-    return f"count_over_time(({_ANY_COST})[{seconds - 1}s:{step}s])"
+    return f"count_over_time(({_ANY_COST})[{seconds - 1}s:{step}s]) or {_ANY_COST}"
 
 
 def first_query(seconds: int, step: int) -> str:
     """The first of those instants (Unix seconds): the data began at most `step` before it."""
-    return f"min_over_time(timestamp({_ANY_COST})[{seconds - 1}s:{step}s])"
+    instants = f"min_over_time(timestamp({_ANY_COST})[{seconds - 1}s:{step}s])"
+    return f"{instants} or timestamp({_ANY_COST})"
 
 
 @dataclass(frozen=True, slots=True)

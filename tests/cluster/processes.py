@@ -105,12 +105,14 @@ def start_daemon(
     return DaemonProcess(process=process, url=f"http://127.0.0.1:{port}", log=log)
 
 
-def wait_for(condition: Callable[..., object], *, within: float, what: str) -> None:
-    """Poll `condition()` until it is truthy, or fail naming `what`."""
+def wait_for(
+    condition: Callable[..., object], *, within: float, what: str, every: float = 0.2
+) -> None:
+    """Poll `condition()` every `every` seconds until it is truthy, or fail naming `what`."""
     # Callable[..., object]: the tests pass lambdas that bind a loop variable as a default.
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if condition():
             return
-        time.sleep(0.2)
+        time.sleep(every)
     pytest.fail(f"timed out after {within}s waiting for {what}")
