@@ -26,7 +26,9 @@ today: at `now`, to the second), one instant query per quantity:
 
 Two probes per day come first (coverage, and the first instant with cost
 data); the other queries then look back only to where the day's data
-begins, so a daemon started minutes ago is integrated at a fine step.
+begins, so a daemon started minutes ago is integrated at a fine step (a daemon started
+less than a step before `now` is seen by no instant of the probes' subqueries:
+they fall back to `now` itself).
 
 Shared and idle cost then go through the same `build_rows` as the ledger path.
 Queries are per day so that none spans more than a day of raw samples.

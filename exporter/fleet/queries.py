@@ -60,7 +60,8 @@ _ANY_COST = "group by (cluster) (quotameter_cost_total)"  # 1 per cluster while 
 # A subquery's instants are multiples of its step in Unix time, the last at or before the
 # evaluation time. Data that began after that last instant (a daemon started less than
 # a step before `now`) is seen by none of them: `or` the evaluation time itself, which
-# stands for the data's last step.
+# stands for the data's last step. It is written `* 0 + time()`: VictoriaMetrics answers
+# `timestamp()` of an aggregate with nothing outside a subquery.
 
 
 def coverage_query(seconds: int, step: int) -> str:
@@ -71,7 +72,7 @@ def coverage_query(seconds: int, step: int) -> str:
 def first_query(seconds: int, step: int) -> str:
     """The first of those instants (Unix seconds): the data began at most `step` before it."""
     instants = f"min_over_time(timestamp({_ANY_COST})[{seconds - 1}s:{step}s])"
-    return f"{instants} or timestamp({_ANY_COST})"
+    return f"{instants} or ({_ANY_COST} * 0 + time())"
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,7 +70,7 @@ def test_query_texts() -> None:
     assert "clamp_min(sum by (cluster, resource) (quotameter_cluster_capacity) - " in idle
     assert "or 0 * sum by (cluster, resource) (quotameter_cluster_capacity)" in idle
     assert first_query(600, 1) == (
-        f"min_over_time(timestamp({any_cost})[599s:1s]) or timestamp({any_cost})"
+        f"min_over_time(timestamp({any_cost})[599s:1s]) or ({any_cost} * 0 + time())"
     )
     assert set(QUERIES) == {"cost", "allocation", "idle_cost", "idle_units", "coverage", "first"}
 
