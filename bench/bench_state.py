@@ -8,7 +8,9 @@ changes and changes that move the sums), and the median /metrics render time of
 prometheus_client's generate_latest and of the cached TextExposition side by side:
 cold (the first scrape of a freshly loaded state) and warm (after 1% of the pods
 changed phase since the previous scrape, so their sums moved), each with a usage sample
-of every pod. Every render includes building the state's snapshot.
+of every pod. Every render includes building the state's snapshot. The gzip render is
+the compressed /metrics Prometheus asks for; its size is printed beside what one gzip
+stream of the whole text would be.
 """
 
 from __future__ import annotations
@@ -20,13 +22,15 @@ import random
 import statistics
 import time
 import tracemalloc
+import zlib
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
 
 from prometheus_client import CollectorRegistry, generate_latest
 
 from exporter.metrics.collector import register_collectors
-from exporter.metrics.exposition import TextExposition
+from exporter.metrics.exposition import BLOCK, TextExposition
 from exporter.model.bodies import PodMetrics
 from exporter.model.health import InformerHealth
 from exporter.model.state import ClusterState
@@ -36,7 +40,7 @@ from quotasim.scenario import synthetic_manifests
 KINDS = {"Node": "nodes", "Namespace": "namespaces", "ResourceQuota": "resourcequotas",
          "LimitRange": "limitranges", "Pod": "pods"}  # fmt: skip
 PAGE = 500
-RENDERERS = ("generate_latest", "TextExposition")  # the keys of renderers()
+RENDERERS = ("generate_latest", "TextExposition", "TextExposition gzip")  # renderers()' keys
 MIB = 2**20
 Body = Any  # an API object as JSON, as the API server would serve it
 T = TypeVar("T")
@@ -129,7 +133,11 @@ def renderers(state: ClusterState, usage: UsageTable) -> dict[str, Callable[[], 
     health = InformerHealth()
     register_collectors(registry, state=state, health=health, version="bench", usage=usage)
     text = TextExposition(state=state, health=health, version="bench", usage=usage)
-    return {"generate_latest": lambda: generate_latest(registry), "TextExposition": text.render}
+    return {
+        "generate_latest": lambda: generate_latest(registry),
+        "TextExposition": text.render,
+        "TextExposition gzip": text.render_gzip,
+    }
 
 
 def change_one_percent(state: ClusterState, pods: list[Body], rng: random.Random) -> None:
@@ -159,11 +167,17 @@ def render_ms(
 def report_scrapes(bodies: dict[str, list[Body]], args: argparse.Namespace) -> None:
     """The side-by-side table of median /metrics render times, with the series count."""
     usage = usage_table(bodies["pods"])
-    text = TextExposition(
+    exposition = TextExposition(
         state=load(bodies), health=InformerHealth(), version="b", usage=usage
-    ).render()
+    )
+    text, gzipped = exposition.render(), exposition.render_gzip()
     series = sum(1 for line in text.splitlines() if not line.startswith(b"#"))
     print(f"/metrics: {series:,} series, {len(text) / MIB:.1f} MiB of text")
+    print(f"gzip, members of {BLOCK} namespaces: {len(gzipped) / MIB:.2f} MiB")
+    for level in (1, 6):  # what one stream of the whole text would give, and cost
+        took, whole = timed(partial(zlib.compress, text, level))
+        size = len(whole) / MIB
+        print(f"gzip, one stream at level {level}: {size:.2f} MiB in {took * 1000:.0f} ms")
     cold: dict[str, list[float]] = {name: [] for name in RENDERERS}
     warm: dict[str, list[float]] = {name: [] for name in RENDERERS}
     for _ in range(args.cold_runs):

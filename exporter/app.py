@@ -81,6 +81,7 @@ def build_daemon(settings: Settings) -> Daemon:
     app = build_app(
         registry=registry,
         text=text.render,
+        text_gzip=text.render_gzip,
         health=health,
         summary=lambda: with_costs(
             summary(state.snapshot(), usage=usage, rejections=state.rejections), meter.latest

@@ -56,6 +56,19 @@ PROTECTED_PREFIXES = ("/api/", "/chargeback.csv")
 PROTECTED_PATHS = ("/",)  # the overview page shows what the API does
 
 
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an Accept-Encoding header admits gzip (named, or `*`, with q above 0)."""
+    for item in accept_encoding.split(","):
+        coding, _, params = item.partition(";")
+        if coding.strip().lower() in ("gzip", "*"):
+            quality = params.strip().lower().removeprefix("q=")
+            try:
+                return not params.strip() or float(quality) > 0
+            except ValueError:
+                return False
+    return False
+
+
 def json_response(body: object, *, status: int = 200) -> web.Response:
     """A JSON response encoded with orjson."""
     return web.Response(body=orjson.dumps(body), status=status, content_type="application/json")
@@ -114,8 +127,10 @@ def build_app(
     api_token: str | None = None,
     log: Log | None = None,
     cluster: str = "",
+    text_gzip: Callable[[], bytes] | None = None,
 ) -> web.Application:
-    """The aiohttp application with every route of the daemon."""
+    """The aiohttp application with every route of the daemon. ``text`` renders
+    /metrics in the text format, ``text_gzip`` the same compressed."""
     log = log if log is not None else structlog.get_logger("quotameter.web")
 
     async def metrics(request: web.Request) -> web.Response:
@@ -123,8 +138,12 @@ def build_app(
         if "application/openmetrics-text" in accept:
             encoder, content_type = choose_encoder(accept)
             return web.Response(body=encoder(registry), headers={"Content-Type": content_type})
-        # The text format comes from a renderer that caches unchanged namespaces.
-        return web.Response(body=text(), headers={"Content-Type": CONTENT_TYPE})
+        # The text format comes from a renderer that caches unchanged namespaces, and
+        # their compressed pieces when asked for gzip (Prometheus always is).
+        headers = {"Content-Type": CONTENT_TYPE, "Vary": "Accept-Encoding"}
+        if text_gzip is not None and accepts_gzip(request.headers.get("Accept-Encoding", "")):
+            return web.Response(body=text_gzip(), headers={**headers, "Content-Encoding": "gzip"})
+        return web.Response(body=text(), headers=headers)
 
     async def healthz(request: web.Request) -> web.Response:
         return web.Response(text="ok\n")

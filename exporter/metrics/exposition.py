@@ -11,10 +11,18 @@ rendered every time.
 Samples come from exporter.metrics.samples, as for the prometheus_client collectors;
 tests hold the two outputs to the same samples. OpenMetrics stays with
 prometheus_client's encoder over the collectors.
+
+Compressed, the same text is kept in pieces too. A gzip stream may be several members
+one after another (RFC 1952, 2.2), and decoders (Go's compress/gzip, which Prometheus
+scrapes with, and Python's gzip) read them as one stream. Each run of BLOCK consecutive
+pieces of one family is its own member, kept while its pieces are the same, so a scrape
+compresses only the runs in which a namespace changed; the cost text is compressed once
+per cost view, by whoever renders it (the accounting task, in a worker thread).
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -40,6 +48,37 @@ from exporter.model.usage import UsageTable
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _USAGE = f.STATE_METRICS.index(f.NAMESPACE_USAGE)
 _UNSAMPLED = object()  # an entry's usage before its first render (None means "not sampled")
+BLOCK = 64  # pieces (namespaces of one family) per gzip member
+GZIP_LEVEL = 1  # zlib's fastest: the text is repetitive enough for it
+
+
+def gzip_member(data: bytes) -> bytes:
+    """``data`` as one whole gzip member (no name, no time: the same bytes every time)."""
+    packer = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    return packer.compress(data) + packer.flush()
+
+
+class GzipMembers:
+    """The gzip members of runs of pieces, kept from one scrape to the next while the
+    run's pieces are equal (mostly: the same objects, compared by identity)."""
+
+    def __init__(self) -> None:
+        self._members: dict[tuple[int, int], tuple[tuple[bytes, ...], bytes]] = {}
+
+    def compress(self, sections: Sequence[Sequence[bytes]]) -> list[bytes]:
+        """One member per BLOCK pieces of each section, in order."""
+        kept, members = {}, []
+        for number, pieces in enumerate(sections):
+            for start in range(0, len(pieces), BLOCK):
+                run = tuple(pieces[start : start + BLOCK])
+                known = self._members.get((number, start))
+                member = known[1] if known is not None and known[0] == run else None
+                if member is None:
+                    member = gzip_member(b"".join(run))
+                kept[(number, start)] = (run, member)
+                members.append(member)
+        self._members = kept
+        return members
 
 
 def escape_label_value(value: str) -> str:
@@ -99,6 +138,15 @@ def render_samples(spec: MetricSpec, samples: Sequence[Sample]) -> bytes:
     return "".join(lines).encode()
 
 
+@dataclass(frozen=True, slots=True)
+class _CostText:
+    """A cost view, its text, and the text as one gzip member."""
+
+    view: CostView | None
+    text: bytes
+    gzipped: bytes
+
+
 @dataclass(slots=True)
 class _Entry:
     """One namespace's rendered chunks (in STATE_METRICS order) and what they show."""
@@ -129,36 +177,50 @@ class TextExposition:
     ) -> None:
         self._state, self._health, self._version, self._usage = state, health, version, usage
         self._cost = cost
-        self._cost_text: tuple[CostView | None, bytes] = (None, b"")  # the view, rendered
+        self._cost_text = _CostText(None, b"", gzip_member(b""))
         self._others = others
         self._entries: dict[str, _Entry] = {}  # namespace -> entry, in snapshot order
+        self._gzip = GzipMembers()
 
     def render(self) -> bytes:
         """The whole exposition: per-namespace metrics, then cluster-wide and health."""
+        families, tail, cost, others = self._pieces()
+        return b"".join([*(b"".join(pieces) for pieces in families), tail, cost.text, others])
+
+    def render_gzip(self) -> bytes:
+        """The same text as ``render()``, gzip-compressed (a stream of several members)."""
+        families, tail, cost, others = self._pieces()
+        members = self._gzip.compress([*families, [tail]])
+        return b"".join([*members, cost.gzipped, gzip_member(others) if others else b""])
+
+    def _pieces(self) -> tuple[list[list[bytes]], bytes, _CostText, bytes]:
+        """Per family its header and every namespace's chunk; the cluster-wide and
+        health text; the cost text; the other registry's text."""
         _ESCAPED.bound()
         entries = self._refresh()
-        parts: list[bytes] = []
-        for index, spec in enumerate(f.STATE_METRICS):
-            parts.append(_HEADERS[spec])
-            parts += [entry.chunks[index] for entry in entries]
+        families = [
+            [_HEADERS[spec], *[entry.chunks[index] for entry in entries]]
+            for index, spec in enumerate(f.STATE_METRICS)
+        ]
+        tail: list[bytes] = []
         up = self._usage is not None and self._usage.up
-        self._render_all(parts, cluster_samples(metrics_api_up=up))
-        self._render_all(parts, health_samples(self._health.snapshot(), version=self._version))
+        self._render_all(tail, cluster_samples(metrics_api_up=up))
+        self._render_all(tail, health_samples(self._health.snapshot(), version=self._version))
         if self._cost is not None:
             view = self._cost()
-            if view is not self._cost_text[0]:  # the accounting task has not rendered it yet
+            if view is not self._cost_text.view:  # the accounting task has not rendered it
                 self.render_cost(view)
-            parts.append(self._cost_text[1])
-        if self._others is not None:
-            parts.append(generate_latest(self._others))
-        return b"".join(parts)
+        others = generate_latest(self._others) if self._others is not None else b""
+        return families, b"".join(tail), self._cost_text, others
 
     def render_cost(self, view: CostView) -> None:
-        """Render the cost metrics of ``view`` for the scrapes that follow. The view is
-        immutable, so this may run in a worker thread (the accounting task does)."""
+        """Render (and compress) the cost metrics of ``view`` for the scrapes that follow.
+        The view is immutable, so this may run in a worker thread (the accounting task
+        does)."""
         parts: list[bytes] = []
         self._render_all(parts, cost_samples(view))
-        self._cost_text = (view, b"".join(parts))
+        text = b"".join(parts)
+        self._cost_text = _CostText(view, text, gzip_member(text))
 
     def _refresh(self) -> list[_Entry]:
         """Bring every namespace's chunks up to date; forget namespaces that are gone."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import sys
 import time
 from pathlib import Path
@@ -42,6 +43,27 @@ async def test_openmetrics_when_asked(daemon: RunningDaemon) -> None:
 async def test_text_format_by_default(daemon: RunningDaemon) -> None:
     async with daemon.session.get(f"{daemon.url}/metrics") as r:
         assert r.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
+
+
+@pytest.mark.parametrize(
+    ("accept_encoding", "gzipped"),
+    [("gzip", True), ("deflate, gzip;q=0.5", True), ("*", True), ("gzip;q=0", False),
+     ("identity", False), ("", False)],
+)  # fmt: skip
+async def test_metrics_gzipped_when_accepted(
+    daemon: RunningDaemon, accept_encoding: str, gzipped: bool
+) -> None:
+    async with (
+        aiohttp.ClientSession(auto_decompress=False) as raw,
+        raw.get(f"{daemon.url}/metrics", headers={"Accept-Encoding": accept_encoding}) as r,
+    ):
+        body, encoding = await r.read(), r.headers.get("Content-Encoding")
+        assert r.headers["Vary"] == "Accept-Encoding"
+    assert encoding == ("gzip" if gzipped else None)
+    text = gzip.decompress(body) if gzipped else body
+    hard = b'quotameter_quota_hard{namespace="dev",team="agents",quota="dev-quota",'
+    assert hard + b'resource="limits.cpu"} 4.0\n' in text
+    assert text.endswith(b"\n")
 
 
 async def test_api_token_protects_the_api(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import gzip
 import random
 import shutil
 import subprocess
@@ -221,3 +222,41 @@ def test_random_changes_keep_both_outputs_equal(demo: Scrape, seed: int) -> None
         samples = assert_same_samples(demo)
         if step >= 25:
             assert not any(("namespace", "staging") in labels for _, labels in samples)
+
+
+def test_gzip_is_the_same_text_through_changes(demo: Scrape) -> None:
+    assert gzip.decompress(demo.text.render_gzip()) == demo.text.render()
+    demo.cluster.update(POD, {"metadata": {"name": "trainer", "namespace": "ml-training"},
+                              "status": {"phase": "Succeeded"}}, subresource="status")  # fmt: skip
+    demo.catch_up()
+    relabelled: Namespace = {"metadata": {"name": "prod", "labels": {"team": "new"}}}
+    demo.state.apply("namespaces", "MODIFIED", relabelled)
+    text = gzip.decompress(demo.text.render_gzip())
+    assert text == demo.text.render()
+    assert b'namespace="prod",team="new"' in text
+
+
+def test_gzip_compresses_only_the_runs_that_changed(
+    demo: Scrape, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(exposition, "BLOCK", 2)  # 6 namespaces + a header: 4 runs a family
+    compressed: list[bytes] = []
+    original = exposition.gzip_member
+
+    def counting(data: bytes) -> bytes:
+        compressed.append(data)
+        return original(data)
+
+    monkeypatch.setattr(exposition, "gzip_member", counting)
+    demo.text.render_gzip()
+    families = len(exposition.f.STATE_METRICS)
+    assert len(compressed) == families * 4 + 1  # and the cluster-wide and health text
+    compressed.clear()
+    demo.text.render_gzip()
+    assert compressed == []  # nothing changed
+    relabelled: Namespace = {"metadata": {"name": "prod", "labels": {"team": "new"}}}
+    demo.state.apply("namespaces", "MODIFIED", relabelled)
+    demo.text.render_gzip()
+    # Only prod's run, in each family that has samples of prod.
+    assert 1 < len(compressed) <= families
+    assert all(b'namespace="prod",team="new"' in data for data in compressed)
