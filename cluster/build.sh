@@ -39,6 +39,13 @@ ldflags_for() {
   esac
 }
 
+# Build tags a module's own release builds use.
+tags_for() {
+  case "$1" in
+    thanos) echo "netgo,slicelabels" ;;  # its .promu.yml
+  esac
+}
+
 # KWOK runs without kwokctl here, so it needs the stage, metric and usage
 # configuration kwokctl would give it: take them from the pinned module itself.
 copy_kwok_stages() {
@@ -65,7 +72,7 @@ build_module() {
     local pkgs
     pkgs="$(sed -n '/^tool (/,/^)/{/^\t/p}; /^tool [^(]/s/^tool //p' "$dir/go.mod" | tr -d '\t' | tr '\n' ' ')"
     [ -d "$dir/cmd" ] && pkgs+=" ./cmd/..."
-    (cd "$dir" && go build -trimpath -buildvcs=false -ldflags "-s -w $(ldflags_for "$name")" -o "$out/bin/" $pkgs)
+    (cd "$dir" && go build -trimpath -buildvcs=false -tags "$(tags_for "$name")" -ldflags "-s -w $(ldflags_for "$name")" -o "$out/bin/" $pkgs)
     [ "$name" = kwok ] && copy_kwok_stages "$dir" "$out/share"
     touch "$out/.complete"
     echo "built $name in $((SECONDS - start)) s" >&2

@@ -1,8 +1,10 @@
 // Thanos, for fleet mode's end-to-end test on Thanos Query (tests/cluster/test_fleet_thanos.py):
-// github.com/thanos-io/thanos v0.42.0, the newest release whose go.mod this machine's
-// Go 1.26.8 accepts (v0.42.1 and later ask for go 1.26.10). Thanos' own go.mod replaces
-// some of its dependencies; a replace does not reach a module that requires it, so the
-// block below repeats them. cluster/build.sh builds the `tool` line.
+// github.com/thanos-io/thanos v0.42.4, the newest release whose go.mod this machine's
+// Go 1.26.8 accepts (v0.42.5 asks for go 1.26.10). Thanos' own go.mod replaces some of
+// its dependencies; a replace does not reach a module that requires it, so the block
+// below repeats them. cluster/build.sh builds the `tool` line with Thanos' own build
+// tags (netgo, slicelabels: without slicelabels its label conversions read Prometheus'
+// labels as the wrong layout, and the sidecar dies on its first gRPC answer).
 module quotameter.dev/cluster/thanos
 
 go 1.26.0
@@ -205,7 +207,7 @@ require (
 	github.com/tencentyun/cos-go-sdk-v5 v0.7.66 // indirect
 	github.com/thanos-io/objstore v0.0.0-20250804093838-71d60dfee488 // indirect
 	github.com/thanos-io/promql-engine v0.0.0-20260513095632-c5f6038078e3 // indirect
-	github.com/thanos-io/thanos v0.42.0 // indirect
+	github.com/thanos-io/thanos v0.42.4 // indirect
 	github.com/tinylib/msgp v1.3.0 // indirect
 	github.com/tjhop/slog-gokit v0.1.4 // indirect
 	github.com/uber/jaeger-client-go v2.30.0+incompatible // indirect

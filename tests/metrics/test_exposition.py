@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
 from exporter.metrics import exposition
 from exporter.metrics.exposition import TextExposition, escape_label_value
+from exporter.metrics.families import STATE_METRICS
 from exporter.model.bodies import Namespace, PodMetrics
 from exporter.model.health import InformerHealth
 from exporter.model.snapshot import SpaceView
@@ -249,7 +250,7 @@ def test_gzip_compresses_only_the_runs_that_changed(
 
     monkeypatch.setattr(exposition, "gzip_member", counting)
     demo.text.render_gzip()
-    families = len(exposition.f.STATE_METRICS)
+    families = len(STATE_METRICS)
     assert len(compressed) == families * 4 + 1  # and the cluster-wide and health text
     compressed.clear()
     demo.text.render_gzip()
