@@ -4,10 +4,11 @@
     .venv/bin/python -m bench.bench_peaks [--namespaces 5000] [--rounds 5]
 
 Reported, each the median of ``--rounds``: the first observation of a UTC day (every
-namespace read again: it runs on the event loop once a day and at start), an
-observation when nothing changed (every accounting tick), taking the 40,000 pending rows
-and settling them (on the event loop, once a day), and writing them in one transaction
-(the ledger's thread). Garbage collection is frozen after the state is built, as
+namespace read again, once a day and at start) and its longest slice between two pauses
+(the daemon's tick pauses every 500 namespaces), an observation when nothing changed
+(every accounting tick), taking the 40,000 pending rows (and the longest slice the
+flush takes at once) and settling them, and writing them in one transaction (the
+ledger's thread). Garbage collection is frozen after the state is built, as
 `quotameter run` does after its LISTs.
 """
 
@@ -18,7 +19,7 @@ import gc
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
 
@@ -72,6 +73,16 @@ def timed(call: Callable[[], object]) -> float:
     return time.perf_counter() - began
 
 
+def longest_slice(steps: Iterator[object]) -> float:
+    """The longest stretch between two pauses of a stepped call (the daemon's event
+    loop serves scrapes and events at each pause)."""
+    longest, began = 0.0, time.perf_counter()
+    for _ in steps:
+        longest = max(longest, time.perf_counter() - began)
+        began = time.perf_counter()
+    return max(longest, time.perf_counter() - began)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--namespaces", type=int, default=5000)
@@ -89,8 +100,13 @@ def main() -> None:
             first = timed(partial(peaks.observe, snapshot, usage=usage, day=today))
             batch = peaks.pending()
             rows = len(batch.quotas) + len(batch.demand)
+            sliced = DailyPeaks()
             steps = {
                 "first observation of a day": first,
+                "  its longest slice (tick)": longest_slice(
+                    sliced.observe_steps(snapshot, usage=usage, day=today)
+                ),
+                "  pending()'s longest slice": longest_slice(sliced.pending_steps()),
                 "observation, nothing changed": timed(
                     partial(peaks.observe, snapshot, usage=usage, day=today)
                 ),

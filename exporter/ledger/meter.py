@@ -135,7 +135,7 @@ class CostMeter:
         month = month_of(now)
         if self._month.month != month:
             self._month.load(month, *await self._in_worker(self.ledger.month_cost, month))
-        self._observe(now)
+        await self._observe_in_slices(now)
         self.latest = self._build_view(now)
         return self.latest
 
@@ -161,8 +161,12 @@ class CostMeter:
             for part in self.integrator.pending_steps(now, step=PENDING_STEP):
                 parts.append(part)
                 await asyncio.sleep(0)
-            self._observe(now)
-            batch, history = Batch.join(now, parts), self.peaks.pending()
+            await self._observe_in_slices(now)
+            history_parts = []
+            for history_part in self.peaks.pending_steps():
+                history_parts.append(history_part)
+                await asyncio.sleep(0)
+            batch, history = Batch.join(now, parts), HistoryBatch.join(history_parts)
             self._settle(batch, history, await self._in_worker(self.ledger.write, batch, history))
             return len(batch.cost)
 
@@ -253,6 +257,12 @@ class CostMeter:
 
     def _observe(self, now: float) -> None:
         self.peaks.observe(self.state.snapshot(), usage=self.usage, day=day_key(day_index(now)))
+
+    async def _observe_in_slices(self, now: float) -> None:
+        """``_observe``, letting scrapes and events run between slices of namespaces."""
+        day = day_key(day_index(now))
+        for _ in self.peaks.observe_steps(self.state.snapshot(), usage=self.usage, day=day):
+            await asyncio.sleep(0)
 
     def _build_view(self, now: float) -> CostView:
         self.integrator.close_all(now)

@@ -20,6 +20,7 @@ no refusal is stored twice.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -27,6 +28,7 @@ from exporter.model.snapshot import SpaceView, StateSnapshot
 from exporter.model.usage import UsageTable
 
 NANOS_PER_UNIT = 1e9
+STEP = 500  # namespaces an observation reads between pauses (about 25 ms)
 
 QuotaKey = tuple[str, str, str]  # (namespace, quota, resource key)
 DemandKey = tuple[str, str]  # (namespace, resource)
@@ -70,6 +72,21 @@ class HistoryBatch:
     changes: tuple[int, ...] = ()
     keys: tuple[RowKey, ...] = ()
 
+    @staticmethod
+    def join(parts: Sequence[HistoryBatch]) -> HistoryBatch:
+        """One batch of ``parts`` (from ``DailyPeaks.pending_steps``), quotas then demand."""
+        quota_rows = [(p.keys[i], p.changes[i]) for p in parts for i in range(len(p.quotas))]
+        demand_rows = [
+            (p.keys[i], p.changes[i]) for p in parts for i in range(len(p.quotas), len(p.keys))
+        ]
+        rows = quota_rows + demand_rows
+        return HistoryBatch(
+            tuple(row for p in parts for row in p.quotas),
+            tuple(row for p in parts for row in p.demand),
+            tuple(change for _, change in rows),
+            tuple(key for key, _ in rows),
+        )
+
 
 class _Row:
     """One row being gathered: peaks, last values and refusals not yet stored."""
@@ -101,13 +118,25 @@ class DailyPeaks:
     def observe(self, snapshot: StateSnapshot, *, usage: UsageTable, day: str) -> None:
         """Fold the snapshot, and the usage sample when it is new, into ``day``
         (YYYY-MM-DD of now)."""
+        for _ in self.observe_steps(snapshot, usage=usage, day=day):
+            pass
+
+    def observe_steps(
+        self, snapshot: StateSnapshot, *, usage: UsageTable, day: str, step: int = STEP
+    ) -> Iterator[None]:
+        """``observe``, pausing (a yield) after every ``step`` namespaces read: the first
+        observation of a day reads them all (about 0.1-0.25 s at 5,000 namespaces)."""
         if day != self._today:  # a new day reads everything again
             self._today, self._quotas, self._demand = day, {}, {}
             self._versions, self._usage_seen = {}, None
+        read = 0
         for view in snapshot.spaces:
             if self._versions.get(view.namespace) != view.version:
                 self._versions[view.namespace] = view.version
                 self._observe_space(view)
+                read += 1
+                if read % step == 0:
+                    yield
         if usage.sample_time is not None and usage.sample_time != self._usage_seen:
             self._usage_seen = usage.sample_time
             teams = {view.namespace: view.team for view in snapshot.spaces}
@@ -118,24 +147,35 @@ class DailyPeaks:
 
     def pending(self) -> HistoryBatch:
         """Every row changed since it was last stored, with the refusals not yet stored."""
+        return HistoryBatch.join(list(self.pending_steps()))
+
+    def pending_steps(self, *, step: int = 2 * STEP) -> Iterator[HistoryBatch]:
+        """``pending()`` as parts of ``step`` rows (all taken when the call starts), for
+        ``HistoryBatch.join``: a day's first flush has a row for every key."""
+        rows = list(self._dirty.items())
+        for start in range(0, len(rows), step):
+            yield self._batch(rows[start : start + step])
+
+    @staticmethod
+    def _batch(rows: Sequence[tuple[RowKey, _Row]]) -> HistoryBatch:
         quotas: list[QuotaDay] = []
         demand: list[DemandDay] = []
-        quota_keys: list[RowKey] = []
-        demand_keys: list[RowKey] = []
-        for row_key, row in self._dirty.items():
+        quota_rows: list[tuple[RowKey, int]] = []  # (key, change number) of each row
+        demand_rows: list[tuple[RowKey, int]] = []
+        for row_key, row in rows:
             day, kind, key = row_key
             if kind == "quota":
                 namespace, quota, resource = key
                 values = (row.used_peak, row.used, row.hard, row.refusals)
                 quotas.append(QuotaDay(day, namespace, row.team, quota, resource, *values))
-                quota_keys.append(row_key)
+                quota_rows.append((row_key, row.change))
             else:
                 namespace, resource = key
                 demand.append(DemandDay(day, namespace, row.team, resource,
                                         row.requests_peak, row.usage_peak))  # fmt: skip
-                demand_keys.append(row_key)
-        keys = (*quota_keys, *demand_keys)
-        changes = tuple(self._dirty[key].change for key in keys)
+                demand_rows.append((row_key, row.change))
+        taken = quota_rows + demand_rows
+        changes, keys = tuple(c for _, c in taken), tuple(k for k, _ in taken)
         return HistoryBatch(tuple(quotas), tuple(demand), changes, keys)
 
     def committed(self, batch: HistoryBatch) -> None:
