@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -157,16 +157,11 @@ class CostMeter:
     async def _flush_serially(self, now: float | None) -> int:
         async with self._flushing:
             now = self.clock() if now is None else now
-            parts = []  # taken a slice at a time: scrapes and events run in between
-            for part in self.integrator.pending_steps(now, step=PENDING_STEP):
-                parts.append(part)
-                await asyncio.sleep(0)
+            # Taken a slice at a time: scrapes and events run in between.
+            parts = await _in_turns(self.integrator.pending_steps(now, step=PENDING_STEP))
             await self._observe_in_slices(now)
-            history_parts = []
-            for history_part in self.peaks.pending_steps():
-                history_parts.append(history_part)
-                await asyncio.sleep(0)
-            batch, history = Batch.join(now, parts), HistoryBatch.join(history_parts)
+            history = HistoryBatch.join(await _in_turns(self.peaks.pending_steps()))
+            batch = Batch.join(now, parts)
             self._settle(batch, history, await self._in_worker(self.ledger.write, batch, history))
             return len(batch.cost)
 
@@ -261,8 +256,7 @@ class CostMeter:
     async def _observe_in_slices(self, now: float) -> None:
         """``_observe``, letting scrapes and events run between slices of namespaces."""
         day = day_key(day_index(now))
-        for _ in self.peaks.observe_steps(self.state.snapshot(), usage=self.usage, day=day):
-            await asyncio.sleep(0)
+        await _in_turns(self.peaks.observe_steps(self.state.snapshot(), usage=self.usage, day=day))
 
     def _build_view(self, now: float) -> CostView:
         self.integrator.close_all(now)
@@ -353,3 +347,12 @@ def _cluster(
         idle = idle if idle > 1e-9 * hourly else 0.0
         result.append(ClusterCost(resource, amount, hourly, idle))
     return tuple(result)
+
+
+async def _in_turns(steps: Iterable[T]) -> list[T]:
+    """Every item of a stepped call, with a turn of the event loop after each."""
+    items = []
+    for item in steps:
+        items.append(item)
+        await asyncio.sleep(0)
+    return items

@@ -75,16 +75,15 @@ class HistoryBatch:
     @staticmethod
     def join(parts: Sequence[HistoryBatch]) -> HistoryBatch:
         """One batch of ``parts`` (from ``DailyPeaks.pending_steps``), quotas then demand."""
-        quota_rows = [(p.keys[i], p.changes[i]) for p in parts for i in range(len(p.quotas))]
-        demand_rows = [
-            (p.keys[i], p.changes[i]) for p in parts for i in range(len(p.quotas), len(p.keys))
-        ]
-        rows = quota_rows + demand_rows
+        quota_keys = [key for p in parts for key in p.keys[: len(p.quotas)]]
+        demand_keys = [key for p in parts for key in p.keys[len(p.quotas) :]]
+        quota_changes = [change for p in parts for change in p.changes[: len(p.quotas)]]
+        demand_changes = [change for p in parts for change in p.changes[len(p.quotas) :]]
         return HistoryBatch(
             tuple(row for p in parts for row in p.quotas),
             tuple(row for p in parts for row in p.demand),
-            tuple(change for _, change in rows),
-            tuple(key for key, _ in rows),
+            (*quota_changes, *demand_changes),
+            (*quota_keys, *demand_keys),
         )
 
 
@@ -180,12 +179,11 @@ class DailyPeaks:
 
     def committed(self, batch: HistoryBatch) -> None:
         """``batch`` is stored: forget its refusals, and the rows unchanged since."""
-        refusals = [row.refusals for row in batch.quotas]
         for i, (key, change) in enumerate(zip(batch.keys, batch.changes, strict=True)):
             row = self._dirty.get(key)
             if row is not None:
-                if i < len(refusals):
-                    row.refusals -= refusals[i]
+                if i < len(batch.quotas):  # a quota row: its stored refusals
+                    row.refusals -= batch.quotas[i].refusals
                 if row.change == change:
                     del self._dirty[key]
 
